@@ -1,0 +1,121 @@
+//! Fuzz bodies, behind the private `_fuzzing` feature. Each `fuzz/fuzz_targets/*.rs` is one
+//! call into this module, and `tests/corpus.rs` replays the checked-in seeds through it, so
+//! every seed runs in plain `cargo test`. Each function panics when an invariant breaks.
+
+use crate::config::ConfigBuilder;
+use crate::properties::{ParseError, PropertiesParser, Property};
+use crate::wire::OwnedAnonymousRecord;
+
+const CAP: usize = 512;
+
+/// FNV-1a over the event stream, so two runs can be compared without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Digest(u64);
+
+impl Digest {
+    fn new() -> Self {
+        Digest(0xcbf2_9ce4_8422_2325)
+    }
+    fn bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = (self.0 ^ 0xff).wrapping_mul(0x0100_0000_01b3);
+    }
+    fn property(&mut self, p: &Property<'_>) {
+        self.bytes(p.key.as_bytes());
+        self.bytes(p.value.as_bytes());
+        self.bytes(&p.line.to_le_bytes());
+    }
+}
+
+fn digest_chunks<'a>(
+    chunks: impl Iterator<Item = &'a [u8]>,
+) -> (Digest, usize, Result<(), ParseError>) {
+    let mut parser = PropertiesParser::<CAP>::new();
+    let mut digest = Digest::new();
+    let mut count = 0;
+    let run = || {
+        for mut chunk in chunks {
+            while let Some(p) = parser.next(&mut chunk)? {
+                digest.property(&p);
+                count += 1;
+            }
+        }
+        if let Some(p) = parser.finish()? {
+            digest.property(&p);
+            count += 1;
+        }
+        Ok(())
+    };
+    let result = run();
+    (digest, count, result)
+}
+
+/// The first byte picks a chunk size (1..=64); parsing in those chunks must give exactly the
+/// events and error of parsing the rest in one piece.
+pub fn properties(data: &[u8]) {
+    let Some((&size, input)) = data.split_first() else {
+        return;
+    };
+    let size = usize::from(size % 64) + 1;
+    let whole = digest_chunks(core::iter::once(input));
+    let chunked = digest_chunks(input.chunks(size));
+    assert_eq!(whole, chunked, "chunk size {size}");
+}
+
+/// Building a config from arbitrary bytes never panics; reading in one piece agrees with
+/// feeding the parser's events by hand; an accepted config satisfies its invariants.
+pub fn config(data: &[u8]) {
+    let mut direct = ConfigBuilder::new();
+    let direct_read = direct.read::<CAP>(data, |_| {});
+    let mut parser = PropertiesParser::<CAP>::new();
+    let mut builder = ConfigBuilder::new();
+    let mut input = data;
+    let streamed = (|| {
+        while let Some(p) = parser.next(&mut input)? {
+            builder.handle(&p);
+        }
+        if let Some(p) = parser.finish()? {
+            builder.handle(&p);
+        }
+        Ok::<_, ParseError>(())
+    })();
+    assert_eq!(direct_read, streamed);
+    if streamed.is_err() {
+        return;
+    }
+    let (a, b) = (direct.build(), builder.build());
+    assert_eq!(a, b);
+    if let Ok((config, _)) = a {
+        assert!((1..=crate::config::MAX_INTERVAL_HOURS).contains(&config.report_interval_hours()));
+        assert!(
+            config.customer_class()
+                == crate::customer::CustomerClass::of(config.customer_id())
+                    .unwrap_or(config.customer_class())
+        );
+        if let Some(url) = config.secure_endpoint() {
+            assert!(
+                url.starts_with("https://")
+                    || url.starts_with("HTTPS://")
+                    || url
+                        .get(..8)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            );
+        }
+    }
+}
+
+/// Any record that decodes re-encodes to bytes that decode to the same record, and the
+/// encoder's length prediction is exact.
+pub fn record(data: &[u8]) {
+    let Ok(record) = OwnedAnonymousRecord::decode(data) else {
+        return;
+    };
+    let view = record.as_record();
+    let mut buf = [0u8; 1024];
+    let n = view.encode(&mut buf).expect("a decoded record fits 1 KiB");
+    assert_eq!(n, view.encoded_len());
+    let again = OwnedAnonymousRecord::decode(&buf[..n]).expect("re-encoded record decodes");
+    assert_eq!(again, record);
+}

@@ -1,0 +1,137 @@
+//! The anonymous record: exactly `timestamp`, `kafkaVersion`, `confluentPlatformVersion`,
+//! `brokerProcessUUID` and `collectorState`. No cluster ID, host name or address.
+
+use heapless::String;
+use serde::{Deserialize, Serialize};
+
+use super::{decimal_len, json_str_len, DecodeError, EncodeError};
+use crate::token::BrokerToken;
+
+/// Longest version string a decoded record may carry.
+pub const MAX_VERSION_LEN: usize = 64;
+
+/// The collector's state when the record was made (reference `Collector` state ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "u8", try_from = "u8")]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CollectorState {
+    /// A regular report (2).
+    Running,
+    /// The final report sent while the agent stops (1).
+    ShuttingDown,
+}
+
+impl From<CollectorState> for u8 {
+    fn from(s: CollectorState) -> u8 {
+        match s {
+            CollectorState::Running => 2,
+            CollectorState::ShuttingDown => 1,
+        }
+    }
+}
+
+impl TryFrom<u8> for CollectorState {
+    type Error = &'static str;
+    fn try_from(v: u8) -> Result<Self, Self::Error> {
+        match v {
+            2 => Ok(CollectorState::Running),
+            1 => Ok(CollectorState::ShuttingDown),
+            _ => Err("collectorState must be 1 or 2"),
+        }
+    }
+}
+
+/// The anonymous record, borrowing its strings: what the encoder takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct AnonymousRecord<'a> {
+    /// Seconds since the Unix epoch when the record was collected (from the caller's clock).
+    pub timestamp: u64,
+    /// Kafka version of the broker, or `unknown`.
+    pub kafka_version: &'a str,
+    /// The version of support-metrics itself.
+    pub confluent_platform_version: &'a str,
+    /// The broker token: a UUIDv4 new for every agent start.
+    #[serde(rename = "brokerProcessUUID")]
+    pub broker_process_uuid: &'a str,
+    /// Running, or shutting down for the final report.
+    pub collector_state: CollectorState,
+}
+
+/// The anonymous record with owned, bounded strings: what the decoder gives.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct OwnedAnonymousRecord {
+    /// See [`AnonymousRecord::timestamp`].
+    pub timestamp: u64,
+    /// See [`AnonymousRecord::kafka_version`].
+    pub kafka_version: String<MAX_VERSION_LEN>,
+    /// See [`AnonymousRecord::confluent_platform_version`].
+    pub confluent_platform_version: String<MAX_VERSION_LEN>,
+    /// See [`AnonymousRecord::broker_process_uuid`].
+    #[serde(rename = "brokerProcessUUID")]
+    pub broker_process_uuid: String<36>,
+    /// See [`AnonymousRecord::collector_state`].
+    pub collector_state: CollectorState,
+}
+
+impl AnonymousRecord<'_> {
+    /// The exact number of bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        // {"timestamp":,"kafkaVersion":,"confluentPlatformVersion":,"brokerProcessUUID":,"collectorState":1}
+        const FIXED: usize = 98;
+        FIXED
+            + decimal_len(self.timestamp)
+            + json_str_len(self.kafka_version)
+            + json_str_len(self.confluent_platform_version)
+            + json_str_len(self.broker_process_uuid)
+    }
+
+    /// Writes the JSON into `buf` and returns its length. A buffer that is too small gets
+    /// [`EncodeError::BufferTooSmall`] with the exact size needed.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        serde_json_core::to_slice(self, buf).map_err(|_| EncodeError::BufferTooSmall {
+            required: self.encoded_len(),
+        })
+    }
+
+    /// A borrowed view of a decoded record.
+    pub fn from_owned(r: &OwnedAnonymousRecord) -> AnonymousRecord<'_> {
+        AnonymousRecord {
+            timestamp: r.timestamp,
+            kafka_version: &r.kafka_version,
+            confluent_platform_version: &r.confluent_platform_version,
+            broker_process_uuid: &r.broker_process_uuid,
+            collector_state: r.collector_state,
+        }
+    }
+}
+
+impl OwnedAnonymousRecord {
+    /// Decodes one record. Whitespace may surround it; anything else is an error, as are
+    /// missing or unknown keys and a token that is not a UUIDv4.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut scratch = [0u8; MAX_VERSION_LEN];
+        let (record, used): (Self, usize) =
+            serde_json_core::from_slice_escaped(bytes, &mut scratch).map_err(|e| match e {
+                serde_json_core::de::Error::TrailingCharacters => DecodeError::DecodeTrailingBytes,
+                _ => DecodeError::DecodeJson,
+            })?;
+        // serde-json-core has already checked that only whitespace follows.
+        debug_assert!(bytes[used..].iter().all(u8::is_ascii_whitespace));
+        if !BrokerToken::is_token(&record.broker_process_uuid) {
+            return Err(DecodeError::DecodeBadToken);
+        }
+        Ok(record)
+    }
+
+    /// The borrowed view, for re-encoding.
+    pub fn as_record(&self) -> AnonymousRecord<'_> {
+        AnonymousRecord::from_owned(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;
