@@ -1,0 +1,8 @@
+//! The integration test binary (one binary, as ripgrep does).
+
+// Core's properties parser against the real JVM's `Properties.load`.
+mod java_properties;
+// Fuzz seeds replayed through `support_metrics_core::fuzzing` on every `cargo test`.
+mod corpus;
+// `docs/record.schema.json` agrees with the encoder.
+mod schema;
