@@ -35,7 +35,7 @@ fn anonymous_record_matches_schema() {
 
     let mut rng = Rng::new(7);
     for state in [CollectorState::Running, CollectorState::ShuttingDown] {
-        let token = BrokerToken::from_random_bytes(std::array::from_fn(|_| rng.next_u64() as u8));
+        let token = BrokerToken::from_random_bytes(core::array::from_fn(|_| rng.next_u64() as u8));
         let record = AnonymousRecord {
             timestamp: rng.next_u64() >> 20,
             kafka_version: "3.7.0",

@@ -1,6 +1,7 @@
 // Test helper: loads each file named in the list file (one path per line) with
 // java.util.Properties.load(InputStream), exactly as a Kafka broker reads server.properties,
-// and prints one JSON line per file: {"ok":{key:value,...}} (keys sorted) or {"err":"message"}.
+// and prints one JSON line per file: {"ok":[[key,value],...]} (keys sorted) or {"err":"message"}.
+// Pairs rather than an object: two keys that differ only in lone surrogates print alike.
 // Non-ASCII is written as a JSON unicode escape; a lone surrogate is written as U+FFFD, the one documented
 // difference of the Rust parser (a Rust string cannot hold a lone surrogate).
 import java.io.*;
@@ -19,16 +20,18 @@ public class PropsDump {
                 props.load(in);
                 TreeMap<String, String> sorted = new TreeMap<>();
                 for (String k : props.stringPropertyNames()) sorted.put(k, props.getProperty(k));
-                out.append("{\"ok\":{");
+                out.append("{\"ok\":[");
                 boolean first = true;
                 for (Map.Entry<String, String> e : sorted.entrySet()) {
                     if (!first) out.append(',');
                     first = false;
+                    out.append('[');
                     json(out, e.getKey());
-                    out.append(':');
+                    out.append(',');
                     json(out, e.getValue());
+                    out.append(']');
                 }
-                out.append("}}\n");
+                out.append("]}\n");
             } catch (IllegalArgumentException e) {
                 out.append("{\"err\":");
                 json(out, e.getMessage());

@@ -293,6 +293,8 @@ impl ConfigBuilder {
         let proxy = self.proxy()?;
         let config = SupportConfig {
             enabled,
+            secure_endpoint_enabled: self.boolean(Key::SecureEndpointEnable)?,
+            insecure_endpoint_enabled: self.boolean(Key::InsecureEndpointEnable)?,
             customer_id,
             customer_class,
             report_interval_hours,
@@ -470,6 +472,8 @@ impl ConfigBuilder {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct SupportConfig {
     enabled: bool,
+    secure_endpoint_enabled: bool,
+    insecure_endpoint_enabled: bool,
     customer_id: String<{ customer::MAX_LEN + 1 }>,
     customer_class: CustomerClass,
     report_interval_hours: u32,
@@ -495,6 +499,8 @@ impl Default for SupportConfig {
 fn unreachable_defaults() -> SupportConfig {
     SupportConfig {
         enabled: false,
+        secure_endpoint_enabled: false,
+        insecure_endpoint_enabled: false,
         customer_id: String::new(),
         customer_class: CustomerClass::Anonymous,
         report_interval_hours: DEFAULT_INTERVAL_HOURS,
@@ -510,6 +516,16 @@ impl SupportConfig {
     /// `confluent.support.metrics.enable`.
     pub fn enabled(&self) -> bool {
         self.enabled
+    }
+
+    /// `confluent.support.metrics.endpoint.secure.enable`.
+    pub fn secure_endpoint_enabled(&self) -> bool {
+        self.secure_endpoint_enabled
+    }
+
+    /// `confluent.support.metrics.endpoint.insecure.enable`.
+    pub fn insecure_endpoint_enabled(&self) -> bool {
+        self.insecure_endpoint_enabled
     }
 
     /// Whether anything will be reported: enabled, and a topic or an endpoint is on.

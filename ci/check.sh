@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The one CI script. `.ci/run` calls `ci/check.sh all`; the README gives the same command.
+#
+#   ci/check.sh setup     install what the checks need (rustup target, components, a JDK)
+#   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt
+#   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
+#   ci/check.sh test      cargo test --workspace (needs java for the differential tests)
+#   ci/check.sh fuzz      build the fuzz targets on stable and replay their seeds; fuzz each
+#                         target for 30 s when nightly and cargo-fuzz are installed
+#   ci/check.sh all       all of the above, in that order
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EMBEDDED_TARGET=thumbv7em-none-eabihf
+FUZZ_TARGETS=(properties config record)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+setup() {
+    step "setup"
+    rustup target list --installed | grep -qx "$EMBEDDED_TARGET" || rustup target add "$EMBEDDED_TARGET"
+    for component in rustfmt clippy; do
+        rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+    done
+    if ! command -v java >/dev/null 2>&1; then
+        echo "no java on PATH: installing a headless JDK (the differential tests run Java's Properties.load)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq default-jdk-headless >/dev/null
+    fi
+    java -version 2>&1 | head -1
+}
+
+embedded() {
+    step "core for $EMBEDDED_TARGET (no_std, no alloc)"
+    cargo build -p support-metrics-core --no-default-features --target "$EMBEDDED_TARGET"
+    cargo build -p support-metrics-core --no-default-features --features defmt --target "$EMBEDDED_TARGET"
+}
+
+lint() {
+    step "rustfmt"
+    cargo fmt --all -- --check
+    step "clippy"
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p support-metrics-core --all-targets --features _fuzzing -- -D warnings
+}
+
+TEST_LOG=""
+
+test() {
+    step "tests"
+    TEST_LOG=$(mktemp)
+    cargo test --workspace 2>&1 | tee "$TEST_LOG"
+}
+
+# One closing line with the totals of every `cargo test` binary, so a run that tested nothing
+# cannot pass unnoticed.
+summary() {
+    [ -n "$TEST_LOG" ] || return 0
+    local passed failed
+    passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$TEST_LOG" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+    failed=$(grep -Eo '; ([0-9]+) failed' "$TEST_LOG" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+    rm -f "$TEST_LOG"
+    echo
+    echo "tests: $passed passed, $failed failed"
+    [ "$passed" -gt 0 ] || { echo "no test ran" >&2; exit 1; }
+}
+
+fuzz() {
+    step "fuzz targets: build on stable, replay seeds"
+    cargo build -p support-metrics-fuzz --release
+    for t in "${FUZZ_TARGETS[@]}"; do
+        "target/release/$t" -runs=0 "fuzz/corpus/$t" 2>&1 | tail -1
+    done
+    if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly fuzz --version >/dev/null 2>&1; then
+        for t in "${FUZZ_TARGETS[@]}"; do
+            step "fuzzing $t for 30 s"
+            (cd fuzz && cargo +nightly fuzz run "$t" -- -max_total_time=30)
+        done
+    else
+        echo "SKIPPED real fuzzing: needs the nightly toolchain and cargo-fuzz (cargo install cargo-fuzz)"
+    fi
+}
+
+all() {
+    setup
+    embedded
+    lint
+    test
+    fuzz
+    summary
+}
+
+case "${1:-all}" in
+    test) test && summary ;;
+    setup | embedded | lint | fuzz | all) "${1:-all}" ;;
+    *)
+        echo "usage: ci/check.sh [setup|embedded|lint|test|fuzz|all]" >&2
+        exit 2
+        ;;
+esac

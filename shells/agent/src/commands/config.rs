@@ -1,0 +1,183 @@
+//! `config`: the effective Proactive Support settings, where each came from, and warnings;
+//! with `--raw`, every property of the file as the broker reads it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::{json, Map, Value};
+use support_metrics_core::config::{Key, Source, SupportConfig};
+use support_metrics_linux::properties_file::PropertiesFile;
+
+pub(crate) fn run(path: &Path, as_json: bool, raw: bool) -> anyhow::Result<ExitCode> {
+    let file = PropertiesFile::read(path)?;
+    let mut out = std::io::stdout().lock();
+    if raw {
+        write_raw(&mut out, &file, as_json)?;
+    } else {
+        let (config, warnings) = file.config()?;
+        if as_json {
+            let value = settings_json(&file, &config, &warnings);
+            writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        } else {
+            write_table(&mut out, &file, &config, &warnings)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_raw(out: &mut impl Write, file: &PropertiesFile, as_json: bool) -> std::io::Result<()> {
+    if as_json {
+        let sorted: BTreeMap<&str, &str> = file
+            .entries()
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_str()))
+            .collect();
+        let map: Map<String, Value> = sorted
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::from(v)))
+            .collect();
+        return writeln!(out, "{}", Value::Object(map));
+    }
+    for e in file.entries() {
+        writeln!(
+            out,
+            "line {}: {} = {}",
+            e.line,
+            e.key.escape_debug(),
+            e.value.escape_debug()
+        )?;
+    }
+    Ok(())
+}
+
+fn source(config: &SupportConfig, key: Key) -> String {
+    match config.source(key) {
+        Source::Default => "default".to_owned(),
+        Source::Line(n) => format!("line {n}"),
+    }
+}
+
+/// The effective value of `key`, as shown in the table.
+fn shown(config: &SupportConfig, key: Key) -> String {
+    let or_off = |v: Option<&str>, flag: Key, on: bool| match v {
+        Some(v) => v.to_owned(),
+        None if !on => format!("(disabled by {flag}=false)"),
+        None => "(disabled)".to_owned(),
+    };
+    match key {
+        Key::Enable => config.enabled().to_string(),
+        Key::CustomerId => format!("{} ({})", config.customer_id(), config.customer_class()),
+        Key::ReportIntervalHours => config.report_interval_hours().to_string(),
+        Key::Topic => config.topic().unwrap_or("(disabled)").to_owned(),
+        Key::SecureEndpoint => or_off(
+            config.secure_endpoint(),
+            Key::SecureEndpointEnable,
+            config.secure_endpoint_enabled(),
+        ),
+        Key::InsecureEndpoint => or_off(
+            config.insecure_endpoint(),
+            Key::InsecureEndpointEnable,
+            config.insecure_endpoint_enabled(),
+        ),
+        Key::SecureEndpointEnable => config.secure_endpoint_enabled().to_string(),
+        Key::InsecureEndpointEnable => config.insecure_endpoint_enabled().to_string(),
+        Key::Proxy => config
+            .proxy()
+            .map_or("(none)".to_owned(), |p| p.redacted().to_string()),
+    }
+}
+
+/// One sentence saying what will leave the machine.
+fn egress(config: &SupportConfig) -> String {
+    if !config.enabled() {
+        return format!("disabled ({}=false)", Key::Enable);
+    }
+    if !config.is_reporting() {
+        return "disabled (no topic and no endpoint)".to_owned();
+    }
+    let mut parts = vec![match config.topic() {
+        Some(t) => format!("topic {t}"),
+        None => "no topic".to_owned(),
+    }];
+    parts.push(
+        match (config.secure_endpoint(), config.insecure_endpoint()) {
+            (Some(s), Some(i)) => format!("HTTPS {s}, falling back to HTTP {i}"),
+            (Some(s), None) => format!("HTTPS {s} only (no plain-HTTP fallback)"),
+            (None, Some(i)) => format!("HTTP {i} only (unencrypted)"),
+            (None, None) => "no HTTP".to_owned(),
+        },
+    );
+    if let Some(p) = config.proxy() {
+        parts.push(format!("via proxy {}", p.redacted()));
+    }
+    format!(
+        "every {} h: {}",
+        config.report_interval_hours(),
+        parts.join("; ")
+    )
+}
+
+fn write_table(
+    out: &mut impl Write,
+    file: &PropertiesFile,
+    config: &SupportConfig,
+    warnings: &[String],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Proactive Support settings from {}\n",
+        file.path().display()
+    )?;
+    let rows: Vec<(Key, String, String)> = Key::ALL
+        .iter()
+        .map(|&k| (k, shown(config, k), source(config, k)))
+        .collect();
+    let key_width = Key::ALL.iter().map(|k| k.name().len()).max().unwrap_or(0);
+    let value_width = rows
+        .iter()
+        .map(|(_, v, _)| v.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    writeln!(
+        out,
+        "{:key_width$}  {:value_width$}  from",
+        "setting", "value"
+    )?;
+    for (key, value, from) in &rows {
+        writeln!(
+            out,
+            "{:key_width$}  {value:value_width$}  {from}",
+            key.name()
+        )?;
+    }
+    writeln!(out, "\nReporting: {}", egress(config))?;
+    for w in warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+fn settings_json(file: &PropertiesFile, config: &SupportConfig, warnings: &[String]) -> Value {
+    let sources: Map<String, Value> = Key::ALL
+        .iter()
+        .map(|&k| (k.name().to_owned(), Value::from(source(config, k))))
+        .collect();
+    json!({
+        "file": file.path().display().to_string(),
+        "enabled": config.enabled(),
+        "reporting": config.is_reporting(),
+        "customerId": config.customer_id(),
+        "customerClass": config.customer_class().as_str(),
+        "reportIntervalHours": config.report_interval_hours(),
+        "topic": config.topic(),
+        "secureEndpoint": config.secure_endpoint(),
+        "insecureEndpoint": config.insecure_endpoint(),
+        "proxy": config.proxy().map(|p| p.redacted().to_string()),
+        "sources": sources,
+        "warnings": warnings,
+    })
+}

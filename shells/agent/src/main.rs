@@ -1,0 +1,96 @@
+//! `support-metrics-agent`: the Proactive Support agent beside a Kafka broker.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use support_metrics_linux::properties_file::FileError;
+
+mod commands;
+
+/// Exit codes (sysexits.h), documented in `--help` and the README.
+pub(crate) mod exit {
+    /// Input data Java would refuse (malformed `\uXXXX`, over-long line).
+    pub(crate) const DATA_ERR: u8 = 65;
+    /// The config file is missing or unreadable.
+    pub(crate) const NO_INPUT: u8 = 66;
+    /// An output error other than a closed pipe.
+    pub(crate) const IO_ERR: u8 = 74;
+    /// A Proactive Support setting is invalid.
+    pub(crate) const CONFIG: u8 = 78;
+}
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0   success
+  2   bad command line
+  65  the file is not a properties file Java would load (the line is named)
+  66  the file is missing or unreadable
+  74  output could not be written
+  78  a Proactive Support setting is invalid (key, value, line and reason are named)
+
+The agent reads the broker's own server.properties exactly as the broker does
+(java.util.Properties semantics). See the README for every confluent.support.* key.";
+
+/// Proactive Support metrics agent for Kafka brokers.
+///
+/// Reports a small, documented record (platform version, Kafka version, a per-run broker
+/// token, a timestamp) to an internal Kafka topic and to the vendor's HTTPS endpoint, as
+/// configured in the broker's server.properties.
+#[derive(Debug, Parser)]
+#[command(name = "support-metrics-agent", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the effective Proactive Support settings, where each came from, and warnings.
+    Config {
+        /// The broker's server.properties.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Show every property of the file exactly as a Kafka broker reads it, not the
+        /// Proactive Support settings.
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            // A closed pipe (`| head`) is not an error worth a message.
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::BrokenPipe {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            let _ = writeln!(std::io::stderr(), "support-metrics-agent: {err}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Config { config, json, raw } => commands::config::run(&config, json, raw),
+    }
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<FileError>() {
+        Some(FileError::Unreadable(..)) => exit::NO_INPUT,
+        Some(FileError::Malformed(..)) => exit::DATA_ERR,
+        Some(FileError::Invalid(..)) => exit::CONFIG,
+        None if err.downcast_ref::<std::io::Error>().is_some() => exit::IO_ERR,
+        None => 1,
+    }
+}

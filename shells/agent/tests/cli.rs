@@ -1,0 +1,314 @@
+//! The real `support-metrics-agent` binary, run in a scratch directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support_metrics_tests::{java_load_all, scratch_dir};
+
+const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write test file");
+    path
+}
+
+fn agent(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("run support-metrics-agent")
+}
+
+fn config_json(path: &Path) -> Value {
+    let out = agent(&["config", "--config", path.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+/// Exactly one line on stderr, and the exit code.
+#[track_caller]
+fn fails(out: &Output, code: i32) -> String {
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(out.stdout.is_empty(), "nothing half-printed on stdout");
+    stderr
+}
+
+#[test]
+fn defaults_as_json() {
+    let dir = scratch_dir("cli-defaults");
+    let v = config_json(&write(&dir, "server.properties", b"broker.id=0\n"));
+    assert_eq!(v["enabled"], true);
+    assert_eq!(v["customerId"], "anonymous");
+    assert_eq!(v["customerClass"], "anonymous");
+    assert_eq!(v["reportIntervalHours"], 24);
+    assert_eq!(v["topic"], "__confluent.support.metrics");
+    assert_eq!(
+        v["secureEndpoint"],
+        "https://support-metrics.confluent.io/anon"
+    );
+    assert_eq!(
+        v["insecureEndpoint"],
+        "http://support-metrics.confluent.io/anon"
+    );
+    assert_eq!(v["proxy"], Value::Null);
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    assert_eq!(v["sources"]["confluent.support.metrics.topic"], "default");
+}
+
+#[test]
+fn customer_classes_and_disabled_sinks_as_json() {
+    let dir = scratch_dir("cli-classes");
+    let v = config_json(&write(
+        &dir,
+        "s.properties",
+        b"confluent.support.customer.id=c0\nconfluent.support.metrics.topic=\n\
+          confluent.support.metrics.endpoint.insecure.enable=FALSE\n\
+          confluent.support.metrics.report.interval.hours= 1 \n",
+    ));
+    assert_eq!(
+        (v["customerId"].as_str(), v["customerClass"].as_str()),
+        (Some("c0"), Some("test"))
+    );
+    assert_eq!(
+        v["secureEndpoint"],
+        "https://support-metrics.confluent.io/test"
+    );
+    assert_eq!(
+        (v["topic"].clone(), v["insecureEndpoint"].clone()),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(v["reportIntervalHours"], 1);
+    assert_eq!(
+        v["sources"]["confluent.support.metrics.report.interval.hours"],
+        "line 4"
+    );
+    let v = config_json(&write(
+        &dir,
+        "c.properties",
+        b"confluent.support.customer.id=C123456789\n",
+    ));
+    assert_eq!(
+        (v["customerClass"].as_str(), v["customerId"].as_str()),
+        (Some("customer"), Some("C123456789"))
+    );
+    assert_eq!(
+        v["insecureEndpoint"],
+        "http://support-metrics.confluent.io/submit"
+    );
+    let v = config_json(&write(
+        &dir,
+        "off.properties",
+        b"confluent.support.metrics.enable=False\n",
+    ));
+    assert_eq!(
+        (v["enabled"].as_bool(), v["reporting"].as_bool()),
+        (Some(false), Some(false))
+    );
+}
+
+#[test]
+fn warnings_and_redacted_proxy_in_table_and_json() {
+    let dir = scratch_dir("cli-warnings");
+    let path = write(
+        &dir,
+        "s.properties",
+        b"confluent.support.customer.id=Hello World\nconfluent.support.metrics.enabled=true\n\
+          confluent.support.proxy=http://alice:S3cret@proxy.internal:3128\n",
+    );
+    let v = config_json(&path);
+    assert_eq!(v["customerId"], "anonymous");
+    assert_eq!(v["proxy"], "http://alice:***@proxy.internal:3128");
+    let warnings: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].contains("line 2")
+            && warnings[0].contains("did you mean confluent.support.metrics.enable?")
+    );
+    assert!(warnings[1].contains("'Hello World' is not a valid Confluent customer ID"));
+
+    let out = agent(&["config", "--config", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(!table.contains("S3cret") && !String::from_utf8_lossy(&out.stderr).contains("S3cret"));
+    for key in [
+        "confluent.support.metrics.enable",
+        "confluent.support.customer.id",
+        "confluent.support.metrics.report.interval.hours",
+        "confluent.support.metrics.topic",
+        "confluent.support.metrics.endpoint.secure",
+        "confluent.support.metrics.endpoint.insecure",
+        "confluent.support.metrics.endpoint.secure.enable",
+        "confluent.support.metrics.endpoint.insecure.enable",
+        "confluent.support.proxy",
+    ] {
+        assert!(
+            table.lines().any(|l| l.starts_with(key)),
+            "{key} row missing:\n{table}"
+        );
+    }
+    assert!(
+        table.contains("line 3") && table.contains("default"),
+        "{table}"
+    );
+    assert!(table.contains("warning: line 2: unknown setting confluent.support.metrics.enabled"));
+    assert!(table.contains("Reporting: every 24 h: topic __confluent.support.metrics"));
+}
+
+#[test]
+fn invalid_setting_exits_78_naming_key_value_line() {
+    let dir = scratch_dir("cli-invalid");
+    let cases: &[(&[u8], &str)] = &[
+        (b"a=1\nconfluent.support.metrics.report.interval.hours=abc\n", "line 2: invalid value \"abc\" for confluent.support.metrics.report.interval.hours"),
+        (b"confluent.support.metrics.enable=yes\n", "line 1: invalid value \"yes\" for confluent.support.metrics.enable: expected true or false"),
+        (b"confluent.support.metrics.endpoint.secure=http://x/y\n", "must be an https:// URL"),
+        (b"confluent.support.metrics.topic=bad topic\n", "for confluent.support.metrics.topic"),
+        (b"confluent.support.proxy=proxy:3128\n", "for confluent.support.proxy"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let path = write(&dir, &format!("{i}.properties"), text);
+        for json in [false, true] {
+            let mut args = vec!["config", "--config", path.to_str().unwrap()];
+            if json {
+                args.push("--json");
+            }
+            let stderr = fails(&agent(&args), 78);
+            assert!(
+                stderr.contains(want) && stderr.contains(path.to_str().unwrap()),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn missing_or_unreadable_file_exits_66() {
+    let dir = scratch_dir("cli-missing");
+    let missing = dir.join("nope.properties");
+    let stderr = fails(
+        &agent(&["config", "--config", missing.to_str().unwrap()]),
+        66,
+    );
+    assert!(stderr.contains(missing.to_str().unwrap()), "{stderr}");
+    let stderr = fails(
+        &agent(&[
+            "config",
+            "--config",
+            dir.to_str().unwrap(),
+            "--raw",
+            "--json",
+        ]),
+        66,
+    );
+    assert!(stderr.contains(dir.to_str().unwrap()), "{stderr}");
+}
+
+#[test]
+fn file_java_refuses_exits_65_naming_the_line() {
+    let dir = scratch_dir("cli-malformed");
+    let path = write(&dir, "bad.properties", b"a=1\n\n# comment\nb=\\u00zz\n");
+    for extra in [
+        &[][..],
+        &["--json"][..],
+        &["--raw", "--json"][..],
+        &["--raw"][..],
+    ] {
+        let mut args = vec!["config", "--config", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let stderr = fails(&agent(&args), 65);
+        assert!(
+            stderr.contains("line 4") && stderr.contains("malformed \\uxxxx"),
+            "{stderr}"
+        );
+    }
+}
+
+/// `--raw --json` prints exactly what `java.util.Properties.load` reads.
+#[test]
+fn raw_json_matches_java() {
+    let dir = scratch_dir("cli-raw");
+    let server = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/data/server.properties"
+    ))
+    .unwrap();
+    let files = vec![
+        write(&dir, "server.properties", &server),
+        write(
+            &dir,
+            "tricky.properties",
+            b"k\\ 1 = v \\u00e9\\\n   x\r\nk2:\xe9\\t\n#c\n! c\ndup=1\ndup=2\n\\\\=\\\\\n",
+        ),
+        write(&dir, "empty.properties", b""),
+        // Invalid Proactive Support values do not matter to --raw.
+        write(
+            &dir,
+            "invalid-ps.properties",
+            b"confluent.support.metrics.enable=yes\n",
+        ),
+    ];
+    let java = java_load_all(&files);
+    for (path, java) in files.iter().zip(java) {
+        let out = agent(&[
+            "config",
+            "--config",
+            path.to_str().unwrap(),
+            "--raw",
+            "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours: std::collections::BTreeMap<String, String> =
+            serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            java.matches(&ours),
+            "{}: java {java:?}, ours {ours:?}",
+            path.display()
+        );
+    }
+    let out = agent(&["config", "--config", files[1].to_str().unwrap(), "--raw"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("line 1: k 1 = v éx") && text.contains("line 7: dup = 2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let out = agent(&["--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success());
+    for needle in ["config", "Exit codes:", "78", "66", "65"] {
+        assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
+    }
+    let out = agent(&["config", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(help.contains("--raw") && help.contains("--json") && help.contains("--config <FILE>"));
+    let out = agent(&["--version"]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("support-metrics-agent {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = agent(&["config"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "missing --config is a usage error"
+    );
+}

@@ -1,0 +1,4 @@
+//! Linux I/O for the support-metrics shells. Decisions live in `support-metrics-core`; this
+//! crate reads files (and, as the agent grows, owns clocks, entropy, Kafka and HTTP).
+
+pub mod properties_file;

@@ -1,0 +1,163 @@
+//! A broker's `server.properties`, read exactly as the broker reads it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use support_metrics_core::config::{ConfigBuilder, ConfigError, SupportConfig, Warning};
+use support_metrics_core::properties::{ParseError, PropertiesParser, DEFAULT_CAPACITY};
+
+/// One property as the broker sees it: the last occurrence of its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Decoded key.
+    pub key: String,
+    /// Decoded value, trailing whitespace kept.
+    pub value: String,
+    /// Line of the (last) occurrence.
+    pub line: u32,
+}
+
+/// Why a file could not be used. Each variant maps to one exit code (see the agent's help).
+#[derive(Debug)]
+pub enum FileError {
+    /// Missing, unreadable, or not a file.
+    Unreadable(PathBuf, std::io::Error),
+    /// Java's `Properties.load` would refuse it (or a line exceeds our bound).
+    Malformed(PathBuf, ParseError),
+    /// A Proactive Support setting is invalid: "line N: invalid value V for KEY: why".
+    Invalid(PathBuf, String),
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::Unreadable(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            FileError::Malformed(p, e) => write!(f, "{}: {e}", p.display()),
+            FileError::Invalid(p, e) => write!(f, "{}: {e}", p.display()),
+        }
+    }
+}
+
+impl core::error::Error for FileError {}
+
+/// The parsed file: every property, and the builder holding the Proactive Support keys.
+#[derive(Debug)]
+pub struct PropertiesFile {
+    path: PathBuf,
+    entries: Vec<Entry>,
+    index: HashMap<String, usize>,
+    builder: ConfigBuilder,
+    warnings: Vec<String>,
+}
+
+impl PropertiesFile {
+    /// Reads and parses `path`. Unknown `confluent.support.*` keys become warnings.
+    pub fn read(path: &Path) -> Result<Self, FileError> {
+        let bytes = std::fs::read(path).map_err(|e| FileError::Unreadable(path.to_owned(), e))?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses bytes that came from `path` (used in messages only).
+    pub fn parse(path: &Path, mut bytes: &[u8]) -> Result<Self, FileError> {
+        let malformed = |e| FileError::Malformed(path.to_owned(), e);
+        let mut parser = Box::new(PropertiesParser::<DEFAULT_CAPACITY>::new());
+        let mut file = PropertiesFile {
+            path: path.to_owned(),
+            entries: Vec::new(),
+            index: HashMap::new(),
+            builder: ConfigBuilder::new(),
+            warnings: Vec::new(),
+        };
+        while let Some(p) = parser.next(&mut bytes).map_err(malformed)? {
+            file.take(p);
+        }
+        if let Some(p) = parser.finish().map_err(malformed)? {
+            file.take(p);
+        }
+        Ok(file)
+    }
+
+    fn take(&mut self, p: support_metrics_core::properties::Property<'_>) {
+        if let Some(w) = self.builder.handle(&p) {
+            self.warnings.push(w.to_string());
+        }
+        let entry = Entry {
+            key: p.key.to_owned(),
+            value: p.value.to_owned(),
+            line: p.line,
+        };
+        match self.index.get(p.key) {
+            Some(&i) => self.entries[i] = entry,
+            None => {
+                self.index.insert(entry.key.clone(), self.entries.len());
+                self.entries.push(entry);
+            }
+        }
+    }
+
+    /// The file's path as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every property, in order of first appearance, each with its last value.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Validates the Proactive Support settings. Returns the config and every warning
+    /// (unknown keys, then the customer ID), each already formatted with its line.
+    pub fn config(&self) -> Result<(SupportConfig, Vec<String>), FileError> {
+        let (config, warning) = self
+            .builder
+            .build()
+            .map_err(|e: ConfigError<'_>| FileError::Invalid(self.path.clone(), e.to_string()))?;
+        let mut warnings = self.warnings.clone();
+        warnings.extend(warning.as_ref().map(Warning::to_string));
+        Ok((config, warnings))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_last_value_in_first_position() {
+        let f = PropertiesFile::parse(Path::new("x"), b"a=1\nb=2\na=3\n").unwrap();
+        let got: Vec<_> = f
+            .entries()
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
+            .collect();
+        assert_eq!(got, [("a", "3", 3), ("b", "2", 2)]);
+    }
+
+    #[test]
+    fn errors_name_the_file() {
+        let e = PropertiesFile::parse(Path::new("/etc/kafka/server.properties"), b"\nx=\\u1")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/etc/kafka/server.properties: line 2: malformed \\uxxxx encoding"
+        );
+        let f = PropertiesFile::parse(
+            Path::new("s.properties"),
+            b"confluent.support.metrics.enable=yes",
+        )
+        .unwrap();
+        let e = f.config().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.properties: line 1: invalid value \"yes\" for confluent.support.metrics.enable: expected true or false"
+        );
+        let e = PropertiesFile::read(Path::new("/nonexistent/server.properties")).unwrap_err();
+        assert!(matches!(e, FileError::Unreadable(..)));
+        assert!(
+            e.to_string()
+                .starts_with("cannot read /nonexistent/server.properties: "),
+            "{e}"
+        );
+    }
+}
