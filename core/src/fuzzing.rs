@@ -3,6 +3,7 @@
 //! every seed runs in plain `cargo test`. Each function panics when an invariant breaks.
 
 use crate::config::ConfigBuilder;
+use crate::customer::CustomerClass;
 use crate::properties::{ParseError, PropertiesParser, Property};
 use crate::wire::OwnedAnonymousRecord;
 
@@ -89,20 +90,18 @@ pub fn config(data: &[u8]) {
     assert_eq!(a, b);
     if let Ok((config, _)) = a {
         assert!((1..=crate::config::MAX_INTERVAL_HOURS).contains(&config.report_interval_hours()));
-        assert!(
-            config.customer_class()
-                == crate::customer::CustomerClass::of(config.customer_id())
-                    .unwrap_or(config.customer_class())
+        assert_eq!(
+            CustomerClass::of(config.customer_id()),
+            Some(config.customer_class())
         );
-        if let Some(url) = config.secure_endpoint() {
-            assert!(
-                url.starts_with("https://")
-                    || url.starts_with("HTTPS://")
-                    || url
-                        .get(..8)
-                        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-            );
-        }
+        let scheme_is = |url: Option<&str>, scheme: &str| {
+            url.is_none_or(|u| {
+                u.get(..scheme.len())
+                    .is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            })
+        };
+        assert!(scheme_is(config.secure_endpoint(), "https://"));
+        assert!(scheme_is(config.insecure_endpoint(), "http://"));
     }
 }
 
