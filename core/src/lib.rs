@@ -13,7 +13,10 @@
 //! - [`url`]: validation of endpoint and proxy URLs;
 //! - [`token`]: the per-run broker token (UUIDv4 from caller-supplied bytes);
 //! - [`jitter`]: the 0–1 % interval jitter, in 64-bit arithmetic;
-//! - [`wire`]: the JSON records, encoded into caller buffers.
+//! - [`wire`]: the JSON records, encoded into caller buffers;
+//! - [`reporter`]: the agent's brain, a deterministic state machine driven by inputs
+//!   (timers, collected facts, delivery results, shutdown) whose outputs the shell carries out;
+//! - [`time`], [`rand`]: millisecond newtypes without a clock, and a seeded PRNG.
 //!
 //! Reading a config from bytes:
 //!
@@ -38,6 +41,9 @@ pub mod config;
 pub mod customer;
 pub mod jitter;
 pub mod properties;
+pub mod rand;
+pub mod reporter;
+pub mod time;
 pub mod token;
 pub mod url;
 pub mod wire;

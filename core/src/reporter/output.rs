@@ -1,0 +1,316 @@
+//! Everything the reporter asks of the shell, and the errors of misuse.
+
+use core::fmt;
+
+use crate::time::{Duration, Instant};
+use crate::wire::CollectorState;
+
+use super::input::{HttpResult, TopicResult, TransportError};
+use super::sinks::{Sink, Sinks};
+
+/// A record's identity, unique across runs (the spool keeps it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RecordId(pub u64);
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Where one transmit goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Target {
+    /// Produce to the internal topic.
+    Topic,
+    /// POST to the HTTPS endpoint.
+    SecureEndpoint,
+    /// POST to the HTTP endpoint.
+    InsecureEndpoint,
+}
+
+impl Target {
+    /// The logical sink this target serves.
+    pub fn sink(self) -> Sink {
+        match self {
+            Target::Topic => Sink::Topic,
+            Target::SecureEndpoint | Target::InsecureEndpoint => Sink::Http,
+        }
+    }
+}
+
+/// One instruction for the shell. After any `handle_input`, poll until `Timeout` or
+/// `Stopped`.
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Output {
+    /// Collect the facts now and answer with `Input::Collected` (after this drain).
+    Collect,
+    /// Change the persistent spool.
+    Spool(SpoolOp),
+    /// Send record `id` (its bytes are in the spool) to `target`; answer with the result.
+    /// The shell must bound the attempt in time and always answer.
+    Transmit {
+        /// The record.
+        id: RecordId,
+        /// Where to send it.
+        target: Target,
+    },
+    /// Something to log or count.
+    Event(Event),
+    /// Nothing more to do until this instant: sleep, then send `Input::Timer`.
+    Timeout(Instant),
+    /// The reporter has finished; the shell may exit.
+    Stopped,
+}
+
+/// A change to the persistent spool. Every record is written before it is first sent, so a
+/// crash never loses one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SpoolOp {
+    /// Store the record whose `len` bytes were written into the poll buffer, pending for
+    /// `pending`. Make it durable (temp file, fsync, rename).
+    Write {
+        /// The record.
+        id: RecordId,
+        /// Sinks that have not taken it.
+        pending: Sinks,
+        /// Bytes of the encoded record at the start of the buffer.
+        len: usize,
+    },
+    /// Some sinks have taken the record; `pending` remain.
+    Update {
+        /// The record.
+        id: RecordId,
+        /// Sinks that have not taken it.
+        pending: Sinks,
+    },
+    /// Delete the record.
+    Remove {
+        /// The record.
+        id: RecordId,
+        /// Why; `DroppedByCap` deserves a warning.
+        reason: RemoveReason,
+    },
+}
+
+/// Why a record leaves the spool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RemoveReason {
+    /// Every sink took it.
+    Delivered,
+    /// The spool was full; this was the oldest record. Lost: log it as a warning.
+    DroppedByCap,
+    /// Found from an earlier run, but none of its pending sinks is enabled any more (for
+    /// example HTTP under DO_NOT_TRACK).
+    SinksDisabled,
+}
+
+/// How loud an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Level {
+    /// Repeats and details.
+    Debug,
+    /// Normal operation.
+    Info,
+    /// Something failed or was lost.
+    Warn,
+    /// Something needs an operator.
+    Error,
+}
+
+/// Why a delivery attempt failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Failure {
+    /// The producer's verdict (never `Delivered`).
+    Topic(TopicResult),
+    /// An HTTP status other than 2xx.
+    Status(u16),
+    /// No HTTP response.
+    Transport(TransportError),
+}
+
+impl Failure {
+    pub(crate) fn of_http(result: HttpResult) -> Option<Failure> {
+        match result {
+            HttpResult::Status(s) if (200..300).contains(&s) => None,
+            HttpResult::Status(s) => Some(Failure::Status(s)),
+            HttpResult::Transport(e) => Some(Failure::Transport(e)),
+        }
+    }
+
+    /// Retrying soon will not help: wait a whole interval.
+    pub(crate) fn is_fatal(self) -> bool {
+        match self {
+            Failure::Topic(t) => t == TopicResult::Fatal,
+            // A client error other than timeout / too many requests: the request is refused.
+            Failure::Status(s) => (400..500).contains(&s) && s != 408 && s != 429,
+            Failure::Transport(_) => false,
+        }
+    }
+}
+
+/// Why the reporter stopped at start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DisabledReason {
+    /// `confluent.support.metrics.enable=false`.
+    Disabled,
+    /// No topic and no endpoint.
+    NoSinks,
+    /// No topic, and DO_NOT_TRACK forbids HTTP.
+    DoNotTrack,
+}
+
+/// Something for the operator's log; [`level`](Self::level) says how loud.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// Reporting to `sinks`; the first report is due at `first_report`.
+    Started {
+        /// Sinks in use.
+        sinks: Sinks,
+        /// When the first report is due.
+        first_report: Instant,
+    },
+    /// Nothing will be reported; the reporter stops.
+    Disabled {
+        /// Why.
+        reason: DisabledReason,
+    },
+    /// A record was made.
+    Collected {
+        /// The record.
+        id: RecordId,
+        /// Running, or the final report.
+        state: CollectorState,
+    },
+    /// A sink took a record.
+    Delivered {
+        /// The record.
+        id: RecordId,
+        /// Where it went.
+        target: Target,
+    },
+    /// The HTTPS endpoint failed; the same record goes to the HTTP endpoint now.
+    FellBack {
+        /// The record.
+        id: RecordId,
+        /// What went wrong with HTTPS.
+        failure: Failure,
+        /// Same failure as the previous fallback: logged quietly.
+        repeated: bool,
+    },
+    /// A delivery attempt failed; the record stays in the spool.
+    Failed {
+        /// The record.
+        id: RecordId,
+        /// The last target tried.
+        target: Target,
+        /// What went wrong.
+        failure: Failure,
+        /// When the sink will be tried again.
+        retry_in: Duration,
+        /// Same failure as the previous one on this sink: logged quietly.
+        repeated: bool,
+    },
+    /// A sink works again after failures.
+    Recovered {
+        /// The sink.
+        sink: Sink,
+    },
+    /// The shutdown grace period ended before the final report was settled everywhere.
+    ShutdownIncomplete {
+        /// Sinks that did not confirm the final record.
+        unconfirmed: Sinks,
+    },
+}
+
+impl Event {
+    /// How loud to log it. Repeated identical failures drop to `Debug`.
+    pub fn level(&self) -> Level {
+        match *self {
+            Event::Started { .. } | Event::Collected { .. } | Event::Delivered { .. } => {
+                Level::Info
+            }
+            Event::Recovered { .. } => Level::Info,
+            Event::Disabled { .. } | Event::ShutdownIncomplete { .. } => Level::Warn,
+            Event::FellBack { repeated: true, .. } | Event::Failed { repeated: true, .. } => {
+                Level::Debug
+            }
+            Event::FellBack { .. } => Level::Warn,
+            Event::Failed { failure, .. } if failure.is_fatal() => Level::Error,
+            Event::Failed { .. } => Level::Warn,
+        }
+    }
+}
+
+/// The poll buffer cannot hold the record to write; call again with at least `required`
+/// bytes. Nothing is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BufferTooSmall {
+    /// Bytes needed.
+    pub required: usize,
+}
+
+impl fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "poll buffer too small: {} bytes needed", self.required)
+    }
+}
+
+impl core::error::Error for BufferTooSmall {}
+
+/// The shell broke the reporter's contract; the input was ignored.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UsageError {
+    /// An input other than `Start` (or `Shutdown`) before `Start`.
+    NotStarted,
+    /// A second `Start`.
+    AlreadyStarted,
+    /// `now` is earlier than a previous input's.
+    TimeWentBackwards,
+    /// The previous `handle_input` was not followed by polling until `Timeout`.
+    NotDrained,
+    /// Any input after `Output::Stopped`.
+    Stopped,
+    /// `Collected` without an `Output::Collect` asking for it.
+    NotCollecting,
+    /// A fact longer than 64 bytes.
+    FactTooLong,
+    /// A result for a transmit that is not in flight.
+    NotInFlight,
+    /// `Spooled` after the first record was collected.
+    SpoolAfterCollect,
+    /// `Spooled` with an id already known.
+    DuplicateRecord,
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UsageError::NotStarted => "input before Start",
+            UsageError::AlreadyStarted => "Start given twice",
+            UsageError::TimeWentBackwards => "time went backwards",
+            UsageError::NotDrained => "poll_output was not drained to Timeout",
+            UsageError::Stopped => "input after Stopped",
+            UsageError::NotCollecting => "Collected without a Collect request",
+            UsageError::FactTooLong => "a fact is longer than 64 bytes",
+            UsageError::NotInFlight => "result for a transmit that is not in flight",
+            UsageError::SpoolAfterCollect => "Spooled after the first Collected",
+            UsageError::DuplicateRecord => "Spooled with a known record id",
+        })
+    }
+}
+
+impl core::error::Error for UsageError {}

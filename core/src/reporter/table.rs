@@ -1,0 +1,99 @@
+//! The reporter's view of the spool: which records exist and what each still needs. No
+//! payloads: the shell's spool holds the bytes.
+
+use heapless::{Deque, Vec};
+
+use crate::wire::CollectorState;
+
+use super::config::SPOOL_CAPACITY;
+use super::output::{RecordId, RemoveReason};
+use super::sinks::{Sink, Sinks};
+
+/// Most spool removals a single input can cause, with room to spare.
+const REMOVALS: usize = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) id: RecordId,
+    /// `None` for records from an earlier run: their bytes are already in the spool.
+    pub(crate) made: Option<(u64, CollectorState)>,
+    pub(crate) pending: Sinks,
+    /// The spool does not have it yet (`Write` not emitted).
+    pub(crate) unwritten: bool,
+    /// The spool's `pending` is stale (`Update` not emitted).
+    pub(crate) dirty: bool,
+}
+
+/// Records oldest first, plus the removals the shell has not been told about yet.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Table {
+    entries: Vec<Entry, SPOOL_CAPACITY>,
+    removals: Deque<(RecordId, RemoveReason), REMOVALS>,
+}
+
+impl Table {
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn contains(&self, id: RecordId) -> bool {
+        self.entries.iter().any(|e| e.id == id)
+    }
+
+    pub(crate) fn get(&self, id: RecordId) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// Adds `entry`; at `cap`, first drops the oldest record not in `busy` (or the oldest
+    /// of all when every one is busy), which the shell then hears about as `DroppedByCap`.
+    pub(crate) fn push(&mut self, entry: Entry, cap: usize, busy: impl Fn(RecordId) -> bool) {
+        while self.entries.len() >= cap {
+            let victim = self.entries.iter().position(|e| !busy(e.id)).unwrap_or(0);
+            let old = self.entries.remove(victim);
+            self.note_removal(old.id, RemoveReason::DroppedByCap);
+        }
+        // Cannot fail: the loop made room (cap <= SPOOL_CAPACITY).
+        let _ = self.entries.push(entry);
+    }
+
+    /// The sink took the record: forget it when nothing is pending any more.
+    pub(crate) fn delivered(&mut self, id: RecordId, sink: Sink) {
+        let Some(pos) = self.entries.iter().position(|e| e.id == id) else {
+            return;
+        };
+        let entry = &mut self.entries[pos];
+        entry.pending.remove(sink);
+        if entry.pending.is_empty() {
+            let entry = self.entries.remove(pos);
+            self.note_removal(entry.id, RemoveReason::Delivered);
+        } else {
+            entry.dirty = true;
+        }
+    }
+
+    pub(crate) fn note_removal(&mut self, id: RecordId, reason: RemoveReason) {
+        // The drain contract bounds removals per input well below the capacity.
+        let pushed = self.removals.push_back((id, reason));
+        debug_assert!(pushed.is_ok(), "removal queue overflow");
+    }
+
+    pub(crate) fn next_removal(&mut self) -> Option<(RecordId, RemoveReason)> {
+        self.removals.pop_front()
+    }
+
+    pub(crate) fn next_unwritten(&mut self) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.unwritten)
+    }
+
+    pub(crate) fn next_dirty(&mut self) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.dirty && !e.unwritten)
+    }
+
+    /// The oldest written record still pending for `sink`.
+    pub(crate) fn oldest_pending(&self, sink: Sink) -> Option<RecordId> {
+        self.entries
+            .iter()
+            .find(|e| e.pending.contains(sink) && !e.unwritten)
+            .map(|e| e.id)
+    }
+}

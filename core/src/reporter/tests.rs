@@ -1,0 +1,271 @@
+//! Unit tests of the reporter's contract: misuse, buffers, disabled configs, size. The
+//! delivery stories are in `tests/scenarios.rs`, the invariants in `tests/model.rs`.
+
+use super::*;
+use crate::config::SupportConfig;
+extern crate std;
+use std::vec::Vec;
+
+fn ms(t: u64) -> Instant {
+    Instant::from_millis(t)
+}
+
+fn config() -> ReporterConfig {
+    ReporterConfig::new(&SupportConfig::default())
+}
+
+/// Polls until `Timeout`/`Stopped`, returning everything (bounded).
+#[track_caller]
+fn drain(r: &mut Reporter) -> Vec<Output> {
+    let mut buf = [0u8; 512];
+    let mut out = Vec::new();
+    for _ in 0..100 {
+        let o = r.poll_output(&mut buf).expect("buffer is big enough");
+        out.push(o);
+        if matches!(o, Output::Timeout(_) | Output::Stopped) {
+            return out;
+        }
+    }
+    panic!("drain did not end: {out:?}");
+}
+
+fn started(config: &ReporterConfig) -> Reporter {
+    let mut r = Reporter::new();
+    r.handle_input(Input::Start {
+        now: ms(0),
+        config,
+        entropy: [1; 16],
+        seed: 9,
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(
+        matches!(out[0], Output::Event(Event::Started { .. })),
+        "{out:?}"
+    );
+    r
+}
+
+#[test]
+fn first_report_after_settling_then_collect() {
+    let mut r = started(&config());
+    assert_eq!(r.next_report(), ms(10_000));
+    r.handle_input(Input::Timer { now: ms(9_999) }).unwrap();
+    assert_eq!(drain(&mut r), [Output::Timeout(ms(10_000))]);
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    let out = drain(&mut r);
+    assert_eq!(out[0], Output::Collect);
+    let Output::Timeout(next) = out[1] else {
+        panic!("{out:?}")
+    };
+    assert!(
+        next >= ms(10_000 + 86_400_000) && next < ms(10_000 + 87_264_000),
+        "{next:?}"
+    );
+}
+
+#[test]
+fn misuse_is_an_error_and_changes_nothing() {
+    let cfg = config();
+    let mut r = Reporter::new();
+    assert_eq!(
+        r.handle_input(Input::Timer { now: ms(0) }),
+        Err(UsageError::NotStarted)
+    );
+    r.handle_input(Input::Start {
+        now: ms(5),
+        config: &cfg,
+        entropy: [0; 16],
+        seed: 0,
+    })
+    .unwrap();
+    assert_eq!(
+        r.handle_input(Input::Timer { now: ms(6) }),
+        Err(UsageError::NotDrained)
+    );
+    let _ = drain(&mut r);
+    let start_again = Input::Start {
+        now: ms(6),
+        config: &cfg,
+        entropy: [0; 16],
+        seed: 0,
+    };
+    assert_eq!(r.handle_input(start_again), Err(UsageError::AlreadyStarted));
+    assert_eq!(
+        r.handle_input(Input::Timer { now: ms(4) }),
+        Err(UsageError::TimeWentBackwards)
+    );
+    let facts = Facts::new("3.7.0", "0.1.0");
+    let collected = Input::Collected {
+        now: ms(6),
+        unix_time_secs: 1,
+        facts,
+    };
+    assert_eq!(r.handle_input(collected), Err(UsageError::NotCollecting));
+    let result = Input::TopicResult {
+        now: ms(6),
+        id: RecordId(1),
+        result: TopicResult::Delivered,
+    };
+    assert_eq!(r.handle_input(result), Err(UsageError::NotInFlight));
+    let http = Input::HttpResult {
+        now: ms(6),
+        id: RecordId(1),
+        target: Target::Topic,
+        result: HttpResult::Status(200),
+    };
+    assert_eq!(r.handle_input(http), Err(UsageError::NotInFlight));
+
+    r.handle_input(Input::Spooled {
+        now: ms(6),
+        id: RecordId(7),
+        pending: Sinks::ALL,
+    })
+    .unwrap();
+    let _ = drain(&mut r);
+    let dup = Input::Spooled {
+        now: ms(6),
+        id: RecordId(7),
+        pending: Sinks::ALL,
+    };
+    assert_eq!(r.handle_input(dup), Err(UsageError::DuplicateRecord));
+
+    r.handle_input(Input::Timer { now: ms(10_005) }).unwrap();
+    assert!(drain(&mut r).contains(&Output::Collect));
+    let long = "x".repeat(65);
+    let too_long = Input::Collected {
+        now: ms(10_005),
+        unix_time_secs: 1,
+        facts: Facts::new(&long, "1"),
+    };
+    assert_eq!(r.handle_input(too_long), Err(UsageError::FactTooLong));
+    // Still collecting: the valid answer is accepted, and the new record gets id 8.
+    r.handle_input(collected_at(10_005)).unwrap();
+    assert!(drain(&mut r).contains(&Output::Event(Event::Collected {
+        id: RecordId(8),
+        state: CollectorState::Running
+    })));
+    let late = Input::Spooled {
+        now: ms(10_005),
+        id: RecordId(99),
+        pending: Sinks::ALL,
+    };
+    assert_eq!(r.handle_input(late), Err(UsageError::SpoolAfterCollect));
+
+    r.handle_input(Input::Shutdown { now: ms(20_000) }).unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(Input::Timer { now: ms(25_000) }).unwrap();
+    assert_eq!(drain(&mut r).last(), Some(&Output::Stopped));
+    assert!(r.is_stopped());
+    assert_eq!(
+        r.handle_input(Input::Timer { now: ms(25_001) }),
+        Err(UsageError::Stopped)
+    );
+}
+
+fn collected_at(t: u64) -> Input<'static> {
+    Input::Collected {
+        now: ms(t),
+        unix_time_secs: 1_764_000_000,
+        facts: Facts::new("3.7.0", "0.1.0"),
+    }
+}
+
+#[test]
+fn small_buffer_loses_nothing() {
+    let mut r = started(&config());
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(collected_at(10_000)).unwrap();
+    let mut tiny = [0u8; 16];
+    assert!(matches!(
+        r.poll_output(&mut tiny),
+        Ok(Output::Event(Event::Collected { .. }))
+    ));
+    let Err(BufferTooSmall { required }) = r.poll_output(&mut tiny) else {
+        panic!()
+    };
+    assert_eq!(r.poll_output(&mut tiny), Err(BufferTooSmall { required }));
+    let mut exact = std::vec![0u8; required];
+    let Ok(Output::Spool(SpoolOp::Write { len, pending, .. })) = r.poll_output(&mut exact) else {
+        panic!()
+    };
+    assert_eq!((len, pending), (required, Sinks::ALL));
+    let record = crate::wire::OwnedAnonymousRecord::decode(&exact[..len]).unwrap();
+    assert_eq!(
+        record.broker_process_uuid.as_str(),
+        r.token().unwrap().as_str()
+    );
+    assert_eq!(record.collector_state, CollectorState::Running);
+}
+
+#[test]
+fn disabled_configs_say_so_once_and_stop() {
+    let mut off = config();
+    off.enabled = false;
+    let mut nothing = config();
+    (
+        nothing.topic,
+        nothing.secure_endpoint,
+        nothing.insecure_endpoint,
+    ) = (false, false, false);
+    let mut dnt_no_topic = config();
+    (dnt_no_topic.topic, dnt_no_topic.do_not_track) = (false, true);
+    for (cfg, reason) in [
+        (off, DisabledReason::Disabled),
+        (nothing, DisabledReason::NoSinks),
+        (dnt_no_topic, DisabledReason::DoNotTrack),
+    ] {
+        let mut r = Reporter::new();
+        r.handle_input(Input::Start {
+            now: ms(0),
+            config: &cfg,
+            entropy: [0; 16],
+            seed: 0,
+        })
+        .unwrap();
+        assert_eq!(
+            drain(&mut r),
+            [Output::Event(Event::Disabled { reason }), Output::Stopped]
+        );
+        assert_eq!(r.poll_output(&mut []), Ok(Output::Stopped));
+        assert!(r.sinks().is_empty());
+    }
+}
+
+#[test]
+fn shutdown_before_start_stops() {
+    let mut r = Reporter::new();
+    r.handle_input(Input::Shutdown { now: ms(3) }).unwrap();
+    assert_eq!(drain(&mut r), [Output::Stopped]);
+}
+
+#[test]
+fn zero_interval_does_not_spin() {
+    let mut cfg = config();
+    cfg.interval = Duration::ZERO;
+    cfg.settle = Duration::ZERO;
+    let mut r = Reporter::new();
+    r.handle_input(Input::Start {
+        now: ms(0),
+        config: &cfg,
+        entropy: [1; 16],
+        seed: 9,
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert_eq!(out[1], Output::Collect, "{out:?}");
+    assert!(
+        matches!(out[2], Output::Timeout(t) if t >= ms(1000)),
+        "{out:?}"
+    );
+    r.handle_input(Input::Timer { now: ms(0) }).unwrap();
+    assert!(matches!(drain(&mut r)[..], [Output::Timeout(t)] if t >= ms(1000)));
+}
+
+/// Issue 6 budget: the whole reporter fits in 4 KiB.
+#[test]
+fn reporter_is_small() {
+    let size = core::mem::size_of::<Reporter>();
+    assert!(size <= 4096, "Reporter is {size} bytes");
+}
