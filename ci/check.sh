@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-FUZZ_TARGETS=(properties config record)
+FUZZ_TARGETS=(properties config record reporter)
 
 step() { printf '\n==> %s\n' "$*"; }
 

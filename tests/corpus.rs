@@ -38,3 +38,8 @@ fn config_seeds() {
 fn record_seeds() {
     replay("record", fuzzing::record);
 }
+
+#[test]
+fn reporter_seeds() {
+    replay("reporter", fuzzing::reporter);
+}

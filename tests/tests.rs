@@ -6,3 +6,7 @@ mod java_properties;
 mod corpus;
 // `docs/record.schema.json` agrees with the encoder.
 mod schema;
+// Deterministic simulator: virtual clock, fake sinks, spool map, bounded steps.
+mod harness;
+// One named test per delivery story.
+mod scenarios;

@@ -118,3 +118,6 @@ pub fn record(data: &[u8]) {
     let again = OwnedAnonymousRecord::decode(&buf[..n]).expect("re-encoded record decodes");
     assert_eq!(again, record);
 }
+
+mod reporter;
+pub use reporter::{reporter, Checker, MAX_IDS};
