@@ -210,7 +210,7 @@ impl Sim {
             Err(e) => panic!("harness misuse at {:?}: {e} ({input:?})", self.now),
         }
         self.drain();
-        if std::mem::take(&mut self.collect) {
+        if core::mem::take(&mut self.collect) {
             let facts = Facts::new("3.7.0", env!("CARGO_PKG_VERSION"));
             let secs = UNIX_BASE + self.now.as_millis() / 1000;
             self.feed(Input::Collected {

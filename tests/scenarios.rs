@@ -129,10 +129,8 @@ fn both_endpoints_fail_then_spooled_then_delivered_later() {
     let failed: Vec<(Level, bool)> = sim
         .events
         .iter()
-        .filter_map(|(_, e)| {
-            matches!(e, Event::Failed { .. })
-                .then(|| (e.level(), matches!(e, Event::Failed { repeated: true, .. })))
-        })
+        .filter(|(_, e)| matches!(e, Event::Failed { .. }))
+        .map(|(_, e)| (e.level(), matches!(e, Event::Failed { repeated: true, .. })))
         .collect();
     assert!(failed.len() >= 3, "retries happen: {failed:?}");
     assert_eq!(
