@@ -105,8 +105,8 @@ impl Sim {
         self.shutdown_at = Some(t);
     }
 
+    /// `Start`, then every spooled record, and only then the first `Collect` answer.
     fn start(&mut self) {
-        self.started = true;
         let config = self.config.clone();
         self.feed(Input::Start {
             now: self.now,
@@ -123,6 +123,8 @@ impl Sim {
                 pending,
             });
         }
+        self.started = true;
+        self.answer_collect();
     }
 
     /// Runs the world until virtual time `end` (inclusive), at most 100 000 steps.
@@ -210,6 +212,12 @@ impl Sim {
             Err(e) => panic!("harness misuse at {:?}: {e} ({input:?})", self.now),
         }
         self.drain();
+        if self.started {
+            self.answer_collect();
+        }
+    }
+
+    fn answer_collect(&mut self) {
         if core::mem::take(&mut self.collect) {
             let facts = Facts::new("3.7.0", env!("CARGO_PKG_VERSION"));
             let secs = UNIX_BASE + self.now.as_millis() / 1000;

@@ -443,3 +443,27 @@ fn same_seed_same_outputs() {
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2), "the seed matters (jitter)");
 }
+
+/// Found by the model test: a record evicted by the spool cap while its HTTPS post was in
+/// flight must not then fall back to plain HTTP.
+#[test]
+fn record_evicted_in_flight_is_not_sent_on() {
+    let mut config = default_config();
+    (config.topic, config.spool_cap, config.settle) = (false, 1, secs(0));
+    let old = br#"{"timestamp":1,"kafkaVersion":"3.6.0","confluentPlatformVersion":"0.0.9","brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff","collectorState":2}"#;
+    let mut sim = Sim::new(config).with_spooled(1, old, Sink::Http.into());
+    sim.secure = Box::new(|_| HttpResult::Status(400));
+    sim.run_until(at(1_000));
+    assert!(sim
+        .removed
+        .contains(&(RecordId(1), RemoveReason::DroppedByCap)));
+    assert!(!sim
+        .attempts_to(Target::InsecureEndpoint)
+        .iter()
+        .any(|a| a.1 == RecordId(1)));
+    assert!(sim
+        .attempts_to(Target::InsecureEndpoint)
+        .iter()
+        .any(|a| a.1 == RecordId(2)));
+    sim.check();
+}

@@ -10,3 +10,5 @@ mod schema;
 mod harness;
 // One named test per delivery story.
 mod scenarios;
+// Model-based test: random configs and event sequences against a plain reference model.
+mod model;

@@ -280,6 +280,7 @@ fn drive(data: &[u8]) -> u64 {
         topic: None,
         http: None,
         collect: false,
+        loading: true,
         fingerprint: Fnv(0xcbf2_9ce4_8422_2325),
     };
     world.feed(Input::Start {
@@ -306,6 +307,8 @@ fn drive(data: &[u8]) -> u64 {
             ),
         }
     }
+    world.loading = false;
+    world.answer_collect();
     for _ in 0..200 {
         if bytes.is_empty() || world.reporter.is_stopped() {
             break;
@@ -365,6 +368,8 @@ struct World {
     topic: Option<RecordId>,
     http: Option<(RecordId, Target)>,
     collect: bool,
+    /// Between `Start` and the last `Spooled`: `Collect` waits (the contract).
+    loading: bool,
     fingerprint: Fnv,
 }
 
@@ -379,6 +384,12 @@ impl World {
             Err(UsageError::Stopped) => {}
             Err(e) => panic!("driver misuse: {e:?} for {input:?}"),
         }
+        if !self.loading {
+            self.answer_collect();
+        }
+    }
+
+    fn answer_collect(&mut self) {
         if core::mem::take(&mut self.collect) {
             let facts = Facts::new("3.7.0", "0.1.0");
             let now = self.now;

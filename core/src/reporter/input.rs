@@ -21,8 +21,10 @@ pub enum Input<'a> {
         /// Seed for jitter and backoff.
         seed: u64,
     },
-    /// A record left in the spool by an earlier run, still pending for `pending`. Only
-    /// between `Start` and the first `Collected`.
+    /// A record left in the spool by an earlier run, still pending for `pending`. Feed every
+    /// one right after `Start`, before answering the first `Output::Collect` (which may come
+    /// in the very first drain): afterwards it is `UsageError::SpoolAfterCollect`, because
+    /// new records take ids after the highest spooled one.
     Spooled {
         /// Now.
         now: Instant,
@@ -100,7 +102,7 @@ pub struct Facts<'a> {
 
 impl<'a> Facts<'a> {
     /// The anonymous facts.
-    pub fn new(kafka_version: &'a str, platform_version: &'a str) -> Self {
+    pub const fn new(kafka_version: &'a str, platform_version: &'a str) -> Self {
         Facts {
             kafka_version,
             platform_version,

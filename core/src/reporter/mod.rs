@@ -392,7 +392,9 @@ impl Reporter {
             }
             return;
         };
-        if target == Target::SecureEndpoint && self.config().http_insecure() {
+        // A record evicted by the spool cap while in flight is not sent anywhere else.
+        let evicted = !self.table.contains(id);
+        if target == Target::SecureEndpoint && self.config().http_insecure() && !evicted {
             let state = self.state_mut(sink);
             let repeated = state.last_fallback == Some(failure);
             state.last_fallback = Some(failure);
@@ -406,6 +408,12 @@ impl Reporter {
                 failure,
                 repeated,
             });
+            return;
+        }
+        if evicted {
+            // The attempt was abandoned with its record: it says too little about the sink to
+            // delay the records still waiting.
+            self.state_mut(sink).in_flight = None;
             return;
         }
         let (initial, interval) = (self.config().retry_initial, self.config().interval);

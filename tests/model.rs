@@ -1,0 +1,461 @@
+//! Model-based test (proptest-state-machine): random configs, records left by an earlier run,
+//! and random sequences of time passing, producer and HTTP answers and shutdown. A plain
+//! reference model (maps of pending sinks) must agree with the reporter after every step;
+//! the shared `Checker` watches every output; a replay at the end must give the same outputs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
+use support_metrics_core::config::SupportConfig;
+use support_metrics_core::fuzzing::Checker;
+use support_metrics_core::reporter::{
+    Facts, HttpResult, Input, Output, RecordId, RemoveReason, Reporter, ReporterConfig, Sink,
+    Sinks, SpoolOp, Target, TopicResult, TransportError,
+};
+use support_metrics_core::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub(crate) struct Setup {
+    enabled: bool,
+    topic: bool,
+    secure: bool,
+    insecure: bool,
+    do_not_track: bool,
+    interval_hours: u64,
+    spool_cap: usize,
+    settle_secs: u64,
+    seed: u64,
+    spooled: Vec<(u64, u8)>,
+}
+
+impl Setup {
+    fn config(&self) -> ReporterConfig {
+        let mut c = ReporterConfig::new(&SupportConfig::default());
+        c.enabled = self.enabled;
+        c.topic = self.topic;
+        c.secure_endpoint = self.secure;
+        c.insecure_endpoint = self.insecure;
+        c.do_not_track = self.do_not_track;
+        c.interval = Duration::from_hours(self.interval_hours);
+        c.spool_cap = self.spool_cap;
+        c.settle = Duration::from_secs(self.settle_secs);
+        c
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Step {
+    Wait(u64),
+    Topic(TopicResult),
+    Http(HttpResult),
+    Shutdown,
+}
+
+pub(crate) struct Reference;
+
+impl ReferenceStateMachine for Reference {
+    type State = Setup;
+    type Transition = Step;
+
+    fn init_state() -> BoxedStrategy<Setup> {
+        (
+            (
+                prop::bool::weighted(0.9),
+                any::<bool>(),
+                any::<bool>(),
+                any::<bool>(),
+                prop::bool::weighted(0.2),
+            ),
+            prop::sample::select(vec![1u64, 2, 24, 10_000]),
+            1usize..=4,
+            0u64..20,
+            any::<u64>(),
+            prop::collection::btree_map(1u64..16, 0u8..4, 0..4),
+        )
+            .prop_map(
+                |(
+                    (enabled, topic, secure, insecure, do_not_track),
+                    interval_hours,
+                    spool_cap,
+                    settle_secs,
+                    seed,
+                    spooled,
+                )| Setup {
+                    enabled,
+                    topic,
+                    secure,
+                    insecure,
+                    do_not_track,
+                    interval_hours,
+                    spool_cap,
+                    settle_secs,
+                    seed,
+                    spooled: spooled.into_iter().collect(),
+                },
+            )
+            .boxed()
+    }
+
+    fn transitions(_: &Setup) -> BoxedStrategy<Step> {
+        let http = prop::sample::select(vec![
+            HttpResult::Status(200),
+            HttpResult::Status(204),
+            HttpResult::Status(400),
+            HttpResult::Status(429),
+            HttpResult::Status(500),
+            HttpResult::Status(503),
+            HttpResult::Transport(TransportError::Connect),
+            HttpResult::Transport(TransportError::Tls),
+            HttpResult::Transport(TransportError::Timeout),
+        ]);
+        let topic = prop::sample::select(vec![
+            TopicResult::Delivered,
+            TopicResult::Retriable,
+            TopicResult::Fatal,
+        ]);
+        prop_oneof![
+            4 => (0u64..3_600_000).prop_map(Step::Wait),
+            1 => (0u64..48).prop_map(|h| Step::Wait(h * 3_600_000)),
+            3 => topic.prop_map(Step::Topic),
+            3 => http.prop_map(Step::Http),
+            1 => Just(Step::Shutdown),
+        ]
+        .boxed()
+    }
+
+    fn apply(state: Setup, _: &Step) -> Setup {
+        state
+    }
+}
+
+/// The plain model: what should be pending where, computed without the reporter's code.
+#[derive(Debug, Default)]
+struct Model {
+    sinks: Sinks,
+    secure: bool,
+    insecure: bool,
+    cap: usize,
+    pending: BTreeMap<u64, Sinks>,
+    delivered: BTreeMap<(u64, bool), u32>,
+    secure_ok: BTreeSet<u64>,
+    spooled: BTreeMap<u64, Sinks>,
+}
+
+impl Model {
+    fn new(s: &Setup) -> Self {
+        let http = s.enabled && !s.do_not_track;
+        let mut sinks = Sinks::NONE;
+        if s.enabled && s.topic {
+            sinks.insert(Sink::Topic);
+        }
+        if http && (s.secure || s.insecure) {
+            sinks.insert(Sink::Http);
+        }
+        Model {
+            sinks,
+            secure: http && s.secure,
+            insecure: http && s.insecure,
+            cap: s.spool_cap,
+            ..Model::default()
+        }
+    }
+
+    fn output(&mut self, out: &Output) {
+        match *out {
+            Output::Spool(SpoolOp::Write { id, pending, .. }) => {
+                assert_eq!(
+                    pending, self.sinks,
+                    "new record pending for every enabled sink"
+                );
+                assert!(
+                    self.pending.insert(id.0, pending).is_none(),
+                    "{id} written twice"
+                );
+            }
+            Output::Spool(SpoolOp::Update { id, pending }) => {
+                assert_eq!(
+                    self.pending.get(&id.0),
+                    Some(&pending),
+                    "{id}: update disagrees with the model"
+                );
+            }
+            Output::Spool(SpoolOp::Remove { id, reason }) => match reason {
+                RemoveReason::Delivered => {
+                    assert_eq!(
+                        self.pending.remove(&id.0),
+                        Some(Sinks::NONE),
+                        "{id} removed while pending"
+                    );
+                }
+                RemoveReason::DroppedByCap => {
+                    assert!(self.pending.remove(&id.0).is_some(), "dropped unknown {id}");
+                }
+                RemoveReason::SinksDisabled => {
+                    let was = self
+                        .spooled
+                        .get(&id.0)
+                        .copied()
+                        .expect("only spooled records");
+                    assert!(
+                        was.intersect(self.sinks).is_empty(),
+                        "{id} had an enabled sink"
+                    );
+                }
+            },
+            Output::Transmit { id, target } => {
+                let pending = self.pending.get(&id.0).copied().unwrap_or_default();
+                assert!(
+                    pending.contains(target.sink()),
+                    "{id} sent to {target:?} but not pending there"
+                );
+                match target {
+                    Target::Topic => {}
+                    Target::SecureEndpoint => assert!(self.secure, "HTTPS while off"),
+                    Target::InsecureEndpoint => {
+                        assert!(self.insecure, "HTTP while off");
+                        assert!(!self.secure_ok.contains(&id.0), "HTTP after HTTPS success");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn delivered(&mut self, id: RecordId, sink: Sink) {
+        let count = self
+            .delivered
+            .entry((id.0, sink == Sink::Http))
+            .or_default();
+        *count += 1;
+        assert_eq!(*count, 1, "{id} delivered to {sink:?} twice");
+        if let Some(p) = self.pending.get_mut(&id.0) {
+            p.remove(sink);
+        }
+    }
+}
+
+pub(crate) struct Sut {
+    reporter: Reporter,
+    config: ReporterConfig,
+    checker: Box<Checker>,
+    model: Model,
+    now: Instant,
+    topic: Option<RecordId>,
+    http: Option<(RecordId, Target)>,
+    collect: bool,
+    /// Between `Start` and the last `Spooled`: `Collect` waits (the contract).
+    loading: bool,
+    inputs: Vec<Input<'static>>,
+    outputs: Vec<Output>,
+}
+
+const FACTS: Facts<'static> = Facts::new("3.7.0", "0.1.0");
+
+impl Sut {
+    fn feed(&mut self, input: Input<'_>) {
+        self.reporter
+            .handle_input(input)
+            .unwrap_or_else(|e| panic!("{e}: {input:?}"));
+        self.checker.input(&input);
+        self.now = input.now();
+        if let Input::TopicResult {
+            id,
+            result: TopicResult::Delivered,
+            ..
+        } = input
+        {
+            self.model.delivered(id, Sink::Topic);
+        }
+        if let Input::HttpResult {
+            id,
+            target,
+            result: HttpResult::Status(200..=299),
+            ..
+        } = input
+        {
+            self.model.delivered(id, Sink::Http);
+            if target == Target::SecureEndpoint {
+                self.model.secure_ok.insert(id.0);
+            }
+        }
+        self.drain();
+        if !self.loading {
+            self.answer_collect();
+        }
+    }
+
+    fn answer_collect(&mut self) {
+        if core::mem::take(&mut self.collect) {
+            self.feed_static(Input::Collected {
+                now: self.now,
+                unix_time_secs: 1_764_000_000,
+                facts: FACTS,
+            });
+        }
+    }
+
+    fn feed_static(&mut self, input: Input<'static>) {
+        self.inputs.push(input);
+        self.feed(input);
+    }
+
+    fn drain(&mut self) {
+        let mut buf = [0u8; 512];
+        for _ in 0..64 {
+            let out = self
+                .reporter
+                .poll_output(&mut buf)
+                .expect("512 bytes are enough");
+            self.checker.output(&out, &self.reporter);
+            self.model.output(&out);
+            self.outputs.push(out);
+            match out {
+                Output::Collect => self.collect = true,
+                Output::Transmit {
+                    id,
+                    target: Target::Topic,
+                } => self.topic = Some(id),
+                Output::Transmit { id, target } => self.http = Some((id, target)),
+                Output::Timeout(_) | Output::Stopped => return,
+                _ => {}
+            }
+        }
+        panic!("drain did not end");
+    }
+}
+
+impl StateMachineTest for Sut {
+    type SystemUnderTest = Sut;
+    type Reference = Reference;
+
+    fn init_test(setup: &Setup) -> Sut {
+        let config = setup.config();
+        let mut sut = Sut {
+            reporter: Reporter::new(),
+            checker: Box::new(Checker::new(&config)),
+            model: Model::new(setup),
+            config,
+            now: Instant::from_millis(0),
+            topic: None,
+            http: None,
+            collect: false,
+            loading: true,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        };
+        let config = sut.config.clone();
+        sut.feed(Input::Start {
+            now: sut.now,
+            config: &config,
+            entropy: [3; 16],
+            seed: setup.seed,
+        });
+        for &(id, bits) in &setup.spooled {
+            if sut.reporter.is_stopped() {
+                break;
+            }
+            let pending = Sinks::from_bits(bits);
+            sut.model.spooled.insert(id, pending);
+            let still = pending.intersect(sut.model.sinks);
+            if !still.is_empty() {
+                sut.model.pending.insert(id, still);
+            }
+            sut.checker.spooled(RecordId(id), pending);
+            sut.feed_static(Input::Spooled {
+                now: sut.now,
+                id: RecordId(id),
+                pending,
+            });
+        }
+        sut.loading = false;
+        sut.answer_collect();
+        sut
+    }
+
+    fn apply(mut sut: Sut, _: &Setup, step: Step) -> Sut {
+        if sut.reporter.is_stopped() {
+            return sut;
+        }
+        let now = sut.now;
+        match step {
+            Step::Wait(ms) => sut.feed_static(Input::Timer {
+                now: now + Duration::from_millis(ms),
+            }),
+            Step::Topic(result) => {
+                if let Some(id) = sut.topic.take() {
+                    sut.feed_static(Input::TopicResult { now, id, result });
+                }
+            }
+            Step::Http(result) => {
+                if let Some((id, target)) = sut.http.take() {
+                    sut.feed_static(Input::HttpResult {
+                        now,
+                        id,
+                        target,
+                        result,
+                    });
+                }
+            }
+            Step::Shutdown => sut.feed_static(Input::Shutdown { now }),
+        }
+        sut
+    }
+
+    fn check_invariants(sut: &Sut, _: &Setup) {
+        let r = &sut.reporter;
+        if sut.model.sinks.is_empty() {
+            assert!(r.is_stopped(), "nothing to report: stopped");
+            assert!(sut
+                .outputs
+                .iter()
+                .all(|o| !matches!(o, Output::Transmit { .. } | Output::Collect)));
+            return;
+        }
+        assert_eq!(r.sinks(), sut.model.sinks);
+        assert!(
+            sut.model.pending.len() <= sut.model.cap,
+            "spool over its cap"
+        );
+        assert_eq!(
+            r.pending_records(),
+            sut.model.pending.len(),
+            "{:?}",
+            sut.model.pending
+        );
+        for (&id, &pending) in &sut.model.pending {
+            assert_eq!(r.pending_for(RecordId(id)), Some(pending), "#{id}");
+        }
+        sut.checker.check_accounting(r);
+    }
+
+    fn teardown(sut: Sut, setup: Setup) {
+        // Same inputs and seed, same outputs.
+        let mut again = Reporter::new();
+        let mut outputs = Vec::new();
+        let mut buf = [0u8; 512];
+        let start = Input::Start {
+            now: Instant::from_millis(0),
+            config: &sut.config,
+            entropy: [3; 16],
+            seed: setup.seed,
+        };
+        for input in core::iter::once(start).chain(sut.inputs.iter().copied()) {
+            again.handle_input(input).expect("replay accepted");
+            loop {
+                let out = again.poll_output(&mut buf).expect("buffer");
+                outputs.push(out);
+                if matches!(out, Output::Timeout(_) | Output::Stopped) {
+                    break;
+                }
+            }
+        }
+        assert_eq!(outputs, sut.outputs, "replay differs");
+    }
+}
+
+prop_state_machine! {
+    #![proptest_config(ProptestConfig { cases: 512, max_shrink_iters: 4096, failure_persistence: None, ..ProptestConfig::default() })]
+    #[test]
+    fn reporter_matches_model(sequential 1..80 => Sut);
+}
