@@ -323,8 +323,7 @@ impl Reporter {
             unwritten: false,
             dirty: still != pending,
         };
-        let cap = self.config().cap();
-        self.table.push(entry, cap, |_| false);
+        self.push_entry(entry);
     }
 
     fn collected(&mut self, unix_time_secs: u64, facts: Facts<'_>, state: CollectorState) {
@@ -344,14 +343,19 @@ impl Reporter {
             unwritten: true,
             dirty: false,
         };
-        let busy = [self.topic.in_flight, self.http.in_flight];
-        let cap = self.config().cap();
-        self.table
-            .push(entry, cap, |id| busy.iter().flatten().any(|f| f.id == id));
+        self.push_entry(entry);
         if state == CollectorState::ShuttingDown {
             self.final_record = Some((id, Sinks::NONE));
         }
         self.push_event(Event::Collected { id, state });
+    }
+
+    /// Adds a record at the spool cap, evicting the oldest one not in flight.
+    fn push_entry(&mut self, entry: Entry) {
+        let busy = [self.topic.in_flight, self.http.in_flight];
+        let cap = self.config().cap();
+        self.table
+            .push(entry, cap, |id| busy.iter().flatten().any(|f| f.id == id));
     }
 
     fn state_mut(&mut self, sink: Sink) -> &mut SinkState {
@@ -392,8 +396,9 @@ impl Reporter {
             }
             return;
         };
-        // A record evicted by the spool cap while in flight is not sent anywhere else.
-        let evicted = !self.table.contains(id);
+        // A record evicted by the spool cap while in flight (or no longer pending here) is
+        // not sent anywhere else.
+        let evicted = !self.table.get(id).is_some_and(|e| e.pending.contains(sink));
         if target == Target::SecureEndpoint && self.config().http_insecure() && !evicted {
             let state = self.state_mut(sink);
             let repeated = state.last_fallback == Some(failure);
