@@ -1,4 +1,6 @@
 //! Linux I/O for the support-metrics shells. Decisions live in `support-metrics-core`; this
 //! crate reads files (and, as the agent grows, owns clocks, entropy, Kafka and HTTP).
 
+pub mod facts;
 pub mod properties_file;
+pub mod spool;
