@@ -5,6 +5,10 @@ use core::fmt;
 /// Prefix shared by every Proactive Support key; an unknown key under it draws a warning.
 pub const PREFIX: &str = "confluent.support.";
 
+/// Prefix of Kafka client settings passed through to the topic's producer and admin client
+/// (`confluent.support.metrics.client.security.protocol=SSL` sets `security.protocol`).
+pub const CLIENT_PREFIX: &str = "confluent.support.metrics.client.";
+
 /// A Proactive Support setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -27,11 +31,17 @@ pub enum Key {
     InsecureEndpointEnable,
     /// `confluent.support.proxy`
     Proxy,
+    /// `confluent.support.metrics.bootstrap.servers`
+    BootstrapServers,
+    /// `confluent.support.metrics.endpoint.ca.file`
+    EndpointCaFile,
+    /// `confluent.support.metrics.spool.dir`
+    SpoolDir,
 }
 
 impl Key {
     /// Every key, in the order the docs list them.
-    pub const ALL: [Key; 9] = [
+    pub const ALL: [Key; 12] = [
         Key::Enable,
         Key::CustomerId,
         Key::ReportIntervalHours,
@@ -41,6 +51,9 @@ impl Key {
         Key::SecureEndpointEnable,
         Key::InsecureEndpointEnable,
         Key::Proxy,
+        Key::BootstrapServers,
+        Key::EndpointCaFile,
+        Key::SpoolDir,
     ];
 
     /// The property name.
@@ -55,6 +68,9 @@ impl Key {
             Key::SecureEndpointEnable => "confluent.support.metrics.endpoint.secure.enable",
             Key::InsecureEndpointEnable => "confluent.support.metrics.endpoint.insecure.enable",
             Key::Proxy => "confluent.support.proxy",
+            Key::BootstrapServers => "confluent.support.metrics.bootstrap.servers",
+            Key::EndpointCaFile => "confluent.support.metrics.endpoint.ca.file",
+            Key::SpoolDir => "confluent.support.metrics.spool.dir",
         }
     }
 

@@ -13,7 +13,7 @@ mod keys;
 use core::fmt::{self, Write as _};
 use heapless::String;
 
-pub use keys::{suggest, Key, Suggestion, PREFIX};
+pub use keys::{suggest, Key, Suggestion, CLIENT_PREFIX, PREFIX};
 
 use crate::customer::{self, CustomerClass};
 use crate::properties::{ParseError, PropertiesParser, Property};
@@ -132,6 +132,8 @@ pub enum Reason {
     ProxyHasPath,
     /// Longer than [`MAX_VALUE_LEN`] bytes.
     TooLong,
+    /// Not a comma-separated list of `host:port`.
+    InvalidBootstrapServers,
 }
 
 impl fmt::Display for Reason {
@@ -157,6 +159,7 @@ impl fmt::Display for Reason {
             Reason::ProxyNotHttp => f.write_str("the proxy must be an http:// URL"),
             Reason::ProxyHasPath => f.write_str("the proxy URL must not have a path or query"),
             Reason::TooLong => write!(f, "longer than {MAX_VALUE_LEN} bytes"),
+            Reason::InvalidBootstrapServers => f.write_str("expected host:port[,host:port...]"),
         }
     }
 }
@@ -211,7 +214,9 @@ impl ConfigBuilder {
     /// keys are ignored. Later occurrences of a key replace earlier ones.
     pub fn handle<'p>(&mut self, p: &Property<'p>) -> Option<Warning<'p>> {
         let Some(key) = Key::from_name(p.key) else {
-            return p.key.starts_with(PREFIX).then(|| Warning::UnknownKey {
+            let client_setting =
+                p.key.len() > CLIENT_PREFIX.len() && p.key.starts_with(CLIENT_PREFIX);
+            return (p.key.starts_with(PREFIX) && !client_setting).then(|| Warning::UnknownKey {
                 key: p.key,
                 line: p.line,
                 suggestion: suggest(p.key),
@@ -291,6 +296,9 @@ impl ConfigBuilder {
             customer_class,
         )?;
         let proxy = self.proxy()?;
+        let bootstrap_servers = self.bootstrap_servers()?;
+        let endpoint_ca_file = self.path(Key::EndpointCaFile);
+        let spool_dir = self.path(Key::SpoolDir);
         let config = SupportConfig {
             enabled,
             secure_endpoint_enabled: self.boolean(Key::SecureEndpointEnable)?,
@@ -302,6 +310,9 @@ impl ConfigBuilder {
             secure_endpoint,
             insecure_endpoint,
             proxy,
+            bootstrap_servers,
+            endpoint_ca_file,
+            spool_dir,
             sources,
         };
         Ok((config, warning))
@@ -448,6 +459,39 @@ impl ConfigBuilder {
         Ok(Some(url))
     }
 
+    /// `host:port[,host:port...]`; an empty value means "derive from the listeners".
+    fn bootstrap_servers(&self) -> Result<Option<String<MAX_VALUE_LEN>>, ConfigError<'_>> {
+        let key = Key::BootstrapServers;
+        let v = match self.value(key) {
+            None | Some(("", _)) => return Ok(None),
+            Some((v, _)) => v,
+        };
+        let valid = v.split(',').map(str::trim).all(|server| {
+            let Some((host, port)) = server.rsplit_once(':') else {
+                return false;
+            };
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            !host.is_empty()
+                && !host.contains(['/', ' ', '@'])
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !valid {
+            return Err(self.error(key, Reason::InvalidBootstrapServers));
+        }
+        Ok(Some(copy(v)))
+    }
+
+    /// A path; empty means unset. Whether it exists is for the shell to find out.
+    fn path(&self, key: Key) -> Option<String<MAX_VALUE_LEN>> {
+        match self.value(key) {
+            None | Some(("", _)) => None,
+            Some((v, _)) => Some(copy(v)),
+        }
+    }
+
     fn proxy(&self) -> Result<Option<String<MAX_VALUE_LEN>>, ConfigError<'_>> {
         let key = Key::Proxy;
         let v = match self.value(key) {
@@ -467,6 +511,13 @@ impl ConfigBuilder {
     }
 }
 
+/// `v` as a bounded string; callers have checked the length (slots hold at most as much).
+fn copy(v: &str) -> String<MAX_VALUE_LEN> {
+    let mut s = String::new();
+    let _ = s.push_str(v);
+    s
+}
+
 /// The effective Proactive Support settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -481,6 +532,9 @@ pub struct SupportConfig {
     secure_endpoint: Option<String<MAX_VALUE_LEN>>,
     insecure_endpoint: Option<String<MAX_VALUE_LEN>>,
     proxy: Option<String<MAX_VALUE_LEN>>,
+    bootstrap_servers: Option<String<MAX_VALUE_LEN>>,
+    endpoint_ca_file: Option<String<MAX_VALUE_LEN>>,
+    spool_dir: Option<String<MAX_VALUE_LEN>>,
     sources: [Source; Key::ALL.len()],
 }
 
@@ -508,6 +562,9 @@ fn unreachable_defaults() -> SupportConfig {
         secure_endpoint: None,
         insecure_endpoint: None,
         proxy: None,
+        bootstrap_servers: None,
+        endpoint_ca_file: None,
+        spool_dir: None,
         sources: [Source::Default; Key::ALL.len()],
     }
 }
@@ -577,6 +634,22 @@ impl SupportConfig {
     /// [`HttpUrl::redacted`]).
     pub fn proxy(&self) -> Option<HttpUrl<'_>> {
         self.proxy.as_deref().and_then(|p| HttpUrl::parse(p).ok())
+    }
+
+    /// `confluent.support.metrics.bootstrap.servers`, validated as `host:port[,...]`; `None`
+    /// means the shell derives them from the broker's listeners.
+    pub fn bootstrap_servers(&self) -> Option<&str> {
+        self.bootstrap_servers.as_deref()
+    }
+
+    /// `confluent.support.metrics.endpoint.ca.file`: extra PEM roots for HTTPS.
+    pub fn endpoint_ca_file(&self) -> Option<&str> {
+        self.endpoint_ca_file.as_deref()
+    }
+
+    /// `confluent.support.metrics.spool.dir`; `None` means the shell's default.
+    pub fn spool_dir(&self) -> Option<&str> {
+        self.spool_dir.as_deref()
     }
 
     /// Where the value of `key` came from.

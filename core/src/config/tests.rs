@@ -372,3 +372,36 @@ fn error_value_cut_at_char_boundary() {
         e.value
     );
 }
+
+#[test]
+fn agent_keys() {
+    let c = ok(
+        "confluent.support.metrics.bootstrap.servers=kafka-1:9092, [::1]:9093\n\
+                confluent.support.metrics.endpoint.ca.file=/etc/ssl/extra.pem\n\
+                confluent.support.metrics.spool.dir=/var/lib/support-metrics\n\
+                confluent.support.metrics.client.security.protocol=SSL\n\
+                confluent.support.metrics.client.ssl.ca.location=/etc/kafka/ca.pem\n",
+    );
+    assert_eq!(c.bootstrap_servers(), Some("kafka-1:9092, [::1]:9093"));
+    assert_eq!(c.endpoint_ca_file(), Some("/etc/ssl/extra.pem"));
+    assert_eq!(c.spool_dir(), Some("/var/lib/support-metrics"));
+    let c =
+        ok("confluent.support.metrics.bootstrap.servers=\nconfluent.support.metrics.spool.dir=");
+    assert_eq!((c.bootstrap_servers(), c.spool_dir()), (None, None));
+    for bad in [
+        "kafka-1",
+        "kafka-1:0",
+        "kafka-1:99999",
+        ":9092",
+        "a:1,,b:2",
+        "PLAINTEXT://k:9092",
+    ] {
+        let e = invalid(&std::format!(
+            "confluent.support.metrics.bootstrap.servers={bad}"
+        ));
+        assert_eq!(e.reason, Reason::InvalidBootstrapServers, "{bad}");
+    }
+    // The bare prefix is not a client setting: it is a typo.
+    let (_, w) = load("confluent.support.metrics.client.=x").unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+}

@@ -312,3 +312,36 @@ fn help_and_version() {
         "missing --config is a usage error"
     );
 }
+
+#[test]
+fn agent_keys_and_client_settings() {
+    let dir = scratch_dir("cli-agent-keys");
+    let path = write(
+        &dir,
+        "s.properties",
+        b"confluent.support.metrics.client.sasl.password=hunter2\n\
+          confluent.support.metrics.client.security.protocol=SASL_SSL\n\
+          confluent.support.metrics.bootstrap.servers=k1:9092,k2:9092\n\
+          confluent.support.metrics.spool.dir=/var/lib/sm\n",
+    );
+    let v = config_json(&path);
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([]),
+        "client.* keys are not typos"
+    );
+    assert_eq!(v["bootstrapServers"], "k1:9092,k2:9092");
+    assert_eq!(v["spoolDir"], "/var/lib/sm");
+    assert_eq!(v["endpointCaFile"], Value::Null);
+    assert_eq!(v["clientSettings"]["security.protocol"], "SASL_SSL");
+    assert_eq!(v["clientSettings"]["sasl.password"], "***");
+    let out = agent(&["config", "--config", path.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"));
+    let bad = write(
+        &dir,
+        "bad.properties",
+        b"confluent.support.metrics.bootstrap.servers=k1\n",
+    );
+    let stderr = fails(&agent(&["config", "--config", bad.to_str().unwrap()]), 78);
+    assert!(stderr.contains("expected host:port"), "{stderr}");
+}

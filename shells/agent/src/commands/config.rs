@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
-use support_metrics_core::config::{Key, Source, SupportConfig};
+use support_metrics_core::config::{Key, Source, SupportConfig, CLIENT_PREFIX};
 use support_metrics_linux::properties_file::PropertiesFile;
 
 pub(crate) fn run(path: &Path, as_json: bool, raw: bool) -> anyhow::Result<ExitCode> {
@@ -87,6 +87,15 @@ fn shown(config: &SupportConfig, key: Key) -> String {
         Key::Proxy => config
             .proxy()
             .map_or("(none)".to_owned(), |p| p.redacted().to_string()),
+        Key::BootstrapServers => config
+            .bootstrap_servers()
+            .unwrap_or("(from the broker's listeners)")
+            .to_owned(),
+        Key::EndpointCaFile => config
+            .endpoint_ca_file()
+            .unwrap_or("(system roots only)")
+            .to_owned(),
+        Key::SpoolDir => config.spool_dir().unwrap_or("(default)").to_owned(),
     }
 }
 
@@ -161,6 +170,25 @@ fn write_table(
     Ok(())
 }
 
+/// `confluent.support.metrics.client.*` settings, prefix removed. Values of keys that look
+/// secret are shown as `***`.
+fn client_settings(file: &PropertiesFile) -> Map<String, Value> {
+    file.entries()
+        .iter()
+        .filter_map(|e| {
+            let name = e
+                .key
+                .strip_prefix(CLIENT_PREFIX)
+                .filter(|n| !n.is_empty())?;
+            let secret = ["password", "secret", "jaas", "key"]
+                .iter()
+                .any(|w| name.contains(w));
+            let value = if secret { "***" } else { e.value.as_str() };
+            Some((name.to_owned(), Value::from(value)))
+        })
+        .collect()
+}
+
 fn settings_json(file: &PropertiesFile, config: &SupportConfig, warnings: &[String]) -> Value {
     let sources: Map<String, Value> = Key::ALL
         .iter()
@@ -177,6 +205,10 @@ fn settings_json(file: &PropertiesFile, config: &SupportConfig, warnings: &[Stri
         "secureEndpoint": config.secure_endpoint(),
         "insecureEndpoint": config.insecure_endpoint(),
         "proxy": config.proxy().map(|p| p.redacted().to_string()),
+        "bootstrapServers": config.bootstrap_servers(),
+        "endpointCaFile": config.endpoint_ca_file(),
+        "spoolDir": config.spool_dir(),
+        "clientSettings": client_settings(file),
         "sources": sources,
         "warnings": warnings,
     })
