@@ -2,5 +2,7 @@
 //! crate reads files (and, as the agent grows, owns clocks, entropy, Kafka and HTTP).
 
 pub mod facts;
+pub mod http;
 pub mod properties_file;
 pub mod spool;
+pub mod trust;
