@@ -5,8 +5,8 @@
 //! plain HTTP). At most 64 KiB of the response body is read; if it is JSON with
 //! `informationForUser` or `confluentPlatformVersion`, those come back as a [`Notice`].
 
+use core::time::Duration;
 use std::io::Read;
-use std::time::Duration;
 
 use support_metrics_core::reporter::{HttpResult, TransportError};
 use support_metrics_core::url::HttpUrl;
@@ -90,7 +90,7 @@ impl HttpClient {
         }
         match request.send_lazy() {
             Ok(response) => {
-                let status = u16::try_from(response.status_code).unwrap_or(0);
+                let status = response.status_code;
                 let notice = if (200..300).contains(&status) {
                     read_notice(response)
                 } else {

@@ -8,7 +8,7 @@
 //! process, so a process-wide trust store is exactly right. Verification itself is never
 //! relaxed: a certificate no bundle root signed still fails.
 
-use std::fmt::Write as _;
+use core::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -26,8 +26,8 @@ pub enum TrustError {
     Write(PathBuf, std::io::Error),
 }
 
-impl std::fmt::Display for TrustError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for TrustError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             TrustError::Unreadable(p, e) => write!(f, "cannot read CA file {}: {e}", p.display()),
             TrustError::NoCertificate(p) => {
