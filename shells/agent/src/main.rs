@@ -25,6 +25,7 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0   success
   2   bad command line
+  75  once: a record stays in the spool for the next cycle
   65  the file is not a properties file Java would load (the line is named)
   66  the file is missing or unreadable
   74  output could not be written
@@ -47,6 +48,36 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run beside the broker: report every interval until SIGTERM/SIGINT, then send the final
+    /// report (within 5 s) and exit 0.
+    Run {
+        /// The broker's server.properties.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The Kafka installation whose version is reported (default: the one owning FILE).
+        #[arg(long, value_name = "DIR")]
+        kafka_home: Option<PathBuf>,
+    },
+    /// One report cycle now (records waiting in the spool included), then exit: 0 when every
+    /// enabled sink took every record, 75 when something stays in the spool for later.
+    /// Gives up on dead sinks within 30 s.
+    Once {
+        /// The broker's server.properties.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The Kafka installation whose version is reported (default: the one owning FILE).
+        #[arg(long, value_name = "DIR")]
+        kafka_home: Option<PathBuf>,
+    },
+    /// Print the exact bytes the next cycle would send, and where; send nothing.
+    Preview {
+        /// The broker's server.properties.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The Kafka installation whose version is reported (default: the one owning FILE).
+        #[arg(long, value_name = "DIR")]
+        kafka_home: Option<PathBuf>,
+    },
     /// Show the effective Proactive Support settings, where each came from, and warnings.
     Config {
         /// The broker's server.properties.
@@ -82,6 +113,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Config { config, json, raw } => commands::config::run(&config, json, raw),
+        Command::Run { config, kafka_home } => commands::run::run(&config, kafka_home.as_deref()),
+        Command::Once { config, kafka_home } => commands::run::once(&config, kafka_home.as_deref()),
+        Command::Preview { config, kafka_home } => {
+            commands::preview::run(&config, kafka_home.as_deref())
+        }
     }
 }
 

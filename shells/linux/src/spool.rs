@@ -54,6 +54,25 @@ impl Spool {
         Ok(spool)
     }
 
+    /// Lists the records in `dir` without changing anything (a missing directory is empty).
+    pub fn peek(dir: &Path) -> io::Result<Vec<(RecordId, Sinks, PathBuf)>> {
+        let entries = match fs::read_dir(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other?,
+        };
+        let mut found = BTreeMap::new();
+        for entry in entries {
+            let entry = entry?;
+            if let Some((id, pending)) = parse_name(&entry.file_name().to_string_lossy()) {
+                found.entry(id).or_insert((pending, entry.path()));
+            }
+        }
+        Ok(found
+            .into_iter()
+            .map(|(id, (p, path))| (RecordId(id), p, path))
+            .collect())
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir

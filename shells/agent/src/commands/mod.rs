@@ -1,3 +1,6 @@
 //! One module per subcommand.
 
 pub(crate) mod config;
+pub(crate) mod preview;
+pub(crate) mod run;
+mod setup;

@@ -1,0 +1,71 @@
+//! `run` (the daemon) and `once` (one cycle, then exit).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use support_metrics_linux::driver::{Driver, Mode, Msg};
+
+use super::setup::Setup;
+
+/// Exit code of `once` when records stay in the spool for later (EX_TEMPFAIL).
+pub(crate) const KEPT_FOR_LATER: u8 = 75;
+
+pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let setup = Setup::new(path, kafka_home)?;
+    let spool = setup.open_spool()?;
+    setup.log.info(&setup.egress());
+    let mut driver = Driver::new(
+        spool,
+        setup.facts.clone(),
+        None,
+        setup.http(Duration::from_secs(10)),
+        setup.log,
+    );
+    let shutdown = driver.sender();
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ])?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = shutdown.send(Msg::Shutdown);
+        }
+    });
+    let summary = driver.run(&setup.reporter, Mode::Daemon);
+    setup.log.info(&format!(
+        "stopped; {} record(s) in the spool for the next start",
+        summary.spooled
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn once(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let mut setup = Setup::new(path, kafka_home)?;
+    let spool = setup.open_spool()?;
+    setup.log.info(&setup.egress());
+    setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
+    // Whole-cycle bound: 30 s; each attempt gets less so that a fallback still fits.
+    let mut driver = Driver::new(
+        spool,
+        setup.facts.clone(),
+        None,
+        setup.http(Duration::from_secs(10)),
+        setup.log,
+    );
+    let summary = driver.run(
+        &setup.reporter,
+        Mode::Once {
+            deadline: Duration::from_secs(30),
+        },
+    );
+    if summary.spooled == 0 {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        setup.log.warn(&format!(
+            "{} record(s) kept in the spool for the next cycle",
+            summary.spooled
+        ));
+        Ok(ExitCode::from(KEPT_FOR_LATER))
+    }
+}

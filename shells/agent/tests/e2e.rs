@@ -1,0 +1,286 @@
+//! The real agent binary against real HTTP/HTTPS servers on 127.0.0.1 (test CA generated
+//! here). The topic is off in these configs; the Kafka tests live with the topic sink.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support_metrics_tests::scratch_dir;
+use support_metrics_tests::servers::{Answer, TestCa, TestServer};
+
+const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+
+struct Site {
+    dir: PathBuf,
+    config: PathBuf,
+}
+
+impl Site {
+    fn new(name: &str, settings: &str) -> Site {
+        let dir = scratch_dir(name);
+        let config = dir.join("server.properties");
+        let text = format!(
+            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.spool.dir={}\n{settings}",
+            dir.join("spool").display()
+        );
+        std::fs::write(&config, text).unwrap();
+        Site { dir, config }
+    }
+
+    fn command(&self, verb: &str) -> Command {
+        let mut c = Command::new(BIN);
+        c.args([verb, "--config", self.config.to_str().unwrap()])
+            .env("SUPPORT_METRICS_LOG", "debug")
+            .env_remove("DO_NOT_TRACK")
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("NO_PROXY");
+        c
+    }
+
+    fn once(&self) -> Output {
+        self.command("once").output().expect("run agent")
+    }
+
+    fn spooled(&self) -> usize {
+        std::fs::read_dir(self.dir.join("spool")).map_or(0, |d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("record-")
+            })
+            .count()
+        })
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn exit(o: &Output, code: i32) {
+    assert_eq!(o.status.code(), Some(code), "stderr:\n{}", stderr(o));
+}
+
+/// A record body: exactly the five keys, state `state`.
+#[track_caller]
+fn five_keys(body: &[u8], state: u64) -> Value {
+    let v: Value = serde_json::from_slice(body).expect("JSON body");
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "brokerProcessUUID",
+            "collectorState",
+            "confluentPlatformVersion",
+            "kafkaVersion",
+            "timestamp"
+        ]
+    );
+    assert_eq!(v["collectorState"], state);
+    v
+}
+
+fn ca_file(ca: &TestCa, dir: &Path) -> String {
+    ca.write_ca(dir, "ca.pem").display().to_string()
+}
+
+#[test]
+fn once_delivers_over_trusted_https_only() {
+    let ca = TestCa::new();
+    let (https, http) = (TestServer::https(&ca), TestServer::http());
+    let dir = scratch_dir("e2e-ca");
+    let site = Site::new(
+        "e2e-trusted",
+        &format!(
+            "confluent.support.metrics.endpoint.secure={}\nconfluent.support.metrics.endpoint.insecure={}\nconfluent.support.metrics.endpoint.ca.file={}\n",
+            https.url("/anon"),
+            http.url("/anon"),
+            ca_file(&ca, &dir)
+        ),
+    );
+    let out = site.once();
+    exit(&out, 0);
+    let got = https.received();
+    assert_eq!(got.len(), 1);
+    five_keys(&got[0].body, 2);
+    assert_eq!(got[0].header("api-version"), Some("phone-home-v1"));
+    assert_eq!(http.count(), 0, "never plain HTTP after an HTTPS success");
+    assert_eq!(site.spooled(), 0);
+    let log = stderr(&out);
+    assert!(
+        log.contains("reporting every 24 h: topic off; HTTPS"),
+        "{log}"
+    );
+}
+
+#[test]
+fn untrusted_https_falls_back_to_http() {
+    let (https, http) = (TestServer::https(&TestCa::new()), TestServer::http());
+    let site = Site::new(
+        "e2e-fallback",
+        &format!(
+            "confluent.support.metrics.endpoint.secure={}\nconfluent.support.metrics.endpoint.insecure={}\n",
+            https.url("/anon"),
+            http.url("/anon")
+        ),
+    );
+    let out = site.once();
+    exit(&out, 0);
+    assert_eq!(
+        https.count(),
+        0,
+        "the untrusted server never got the record"
+    );
+    assert_eq!(http.count(), 1);
+    five_keys(&http.received()[0].body, 2);
+    assert!(
+        stderr(&out).contains("falling back to HTTP"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn tls_only_never_sends_in_clear_and_keeps_the_record() {
+    let https = TestServer::https(&TestCa::new());
+    let http = TestServer::http();
+    let site = Site::new(
+        "e2e-tls-only",
+        &format!("confluent.support.metrics.endpoint.secure={}\nconfluent.support.metrics.endpoint.insecure=\n", https.url("/anon")),
+    );
+    let out = site.once();
+    exit(&out, 75);
+    assert_eq!((https.count(), http.count()), (0, 0));
+    assert_eq!(site.spooled(), 1);
+}
+
+#[test]
+fn do_not_track_sends_no_http() {
+    let http = TestServer::http();
+    let site = Site::new("e2e-dnt", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    let out = site
+        .command("once")
+        .env("DO_NOT_TRACK", "1")
+        .output()
+        .unwrap();
+    exit(&out, 0);
+    assert_eq!(http.count(), 0);
+    assert!(
+        stderr(&out).contains("DO_NOT_TRACK forbids HTTP"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn endpoint_down_then_up_loses_nothing() {
+    let http = TestServer::http();
+    http.answer(Answer::Status(503, String::new()));
+    let site = Site::new("e2e-down-up", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    exit(&site.once(), 75);
+    assert_eq!(site.spooled(), 1);
+    let first = http.received()[0].body.clone();
+    http.answer(Answer::Status(200, String::new()));
+    exit(&site.once(), 0);
+    assert_eq!(site.spooled(), 0);
+    let bodies: Vec<Vec<u8>> = http.received().into_iter().map(|r| r.body).collect();
+    assert_eq!(
+        bodies.len(),
+        3,
+        "503 once, then the spooled record and the new one"
+    );
+    assert_eq!(bodies[1], first, "the spooled record is sent byte for byte");
+    let (a, b) = (five_keys(&bodies[1], 2), five_keys(&bodies[2], 2));
+    assert_ne!(
+        a["brokerProcessUUID"], b["brokerProcessUUID"],
+        "a new token for every start"
+    );
+}
+
+#[test]
+fn dead_endpoint_is_given_up_within_the_bound() {
+    let http = TestServer::http();
+    http.answer(Answer::Stall(Duration::from_secs(60)));
+    let site = Site::new("e2e-stall", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    let started = Instant::now();
+    exit(&site.once(), 75);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(site.spooled(), 1);
+}
+
+#[test]
+fn sigterm_sends_the_final_report_and_exits_0() {
+    let http = TestServer::http();
+    let site = Site::new("e2e-sigterm", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    let mut child = site
+        .command("run")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500)); // before the first report (10 s)
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "agent did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(6));
+    let got = http.received();
+    assert_eq!(got.len(), 1, "exactly the final report");
+    five_keys(&got[0].body, 1);
+}
+
+#[test]
+fn preview_prints_the_exact_record_and_sends_nothing() {
+    let http = TestServer::http();
+    http.answer(Answer::Status(500, String::new()));
+    let site = Site::new("e2e-preview", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    exit(&site.once(), 75); // leaves one record in the spool
+    let before = http.count();
+    let out = site.command("preview").output().unwrap();
+    exit(&out, 0);
+    assert_eq!(http.count(), before, "preview sends nothing");
+    assert_eq!(site.spooled(), 1, "preview leaves the spool alone");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("The next cycle would send 2 record(s)"),
+        "{text}"
+    );
+    let spooled = std::fs::read_dir(site.dir.join("spool"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = String::from_utf8(std::fs::read(spooled).unwrap()).unwrap();
+    assert!(text.contains(&bytes), "the spooled record, byte for byte");
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(lines.len(), 2);
+    five_keys(lines[1].as_bytes(), 2);
+    assert!(
+        text.contains(&format!("POST {}", http.url("/anon"))),
+        "{text}"
+    );
+}

@@ -1,0 +1,476 @@
+//! The drive loop: a [`Reporter`] with real time, entropy, a spool directory and sinks.
+//!
+//! One thread runs the loop; each sink has a worker thread doing the blocking I/O, and every
+//! answer (and a shutdown request) comes back as a [`Msg`] on one channel. The loop feeds it
+//! to the reporter, drains the outputs, and waits for the next message or the reporter's
+//! timeout, whichever is first. Decisions stay in the reporter.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use support_metrics_core::reporter::{
+    Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
+    ReporterConfig, SpoolOp, Target, TopicResult, TransportError,
+};
+use support_metrics_core::time::Instant;
+use support_metrics_core::wire::OwnedAnonymousRecord;
+
+use crate::http::{HttpClient, Notice};
+use crate::log::Log;
+use crate::spool::Spool;
+
+/// Delivers one record to the internal topic, within `timeout`.
+pub trait TopicSink: Send {
+    /// Produces `value` with `key`; `detail` explains a failure for the log.
+    fn produce(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        timeout: Duration,
+    ) -> (TopicResult, Option<String>);
+}
+
+/// The HTTP side: a client and the two endpoint URLs (`None` when off).
+pub struct HttpEndpoints {
+    /// The client (proxy, timeout).
+    pub client: HttpClient,
+    /// The HTTPS URL.
+    pub secure: Option<String>,
+    /// The HTTP URL.
+    pub insecure: Option<String>,
+}
+
+/// Something for the loop.
+pub enum Msg {
+    /// The producer answered.
+    Topic(RecordId, TopicResult, Option<String>),
+    /// An endpoint answered.
+    Http(RecordId, Target, HttpResult, Option<Notice>, Option<String>),
+    /// SIGTERM or SIGINT.
+    Shutdown,
+}
+
+/// How the loop ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Until the reporter stops (after a shutdown request).
+    Daemon,
+    /// One cycle: stop once the new record and the spooled ones were tried everywhere, or at
+    /// the deadline.
+    Once {
+        /// Give up after this long.
+        deadline: Duration,
+    },
+}
+
+/// Facts that do not change while the agent runs.
+#[derive(Clone, Debug)]
+pub struct StaticFacts {
+    /// Kafka version or `unknown`.
+    pub kafka_version: String,
+    /// support-metrics' version.
+    pub platform_version: String,
+}
+
+/// What the run left behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Records still in the spool.
+    pub spooled: usize,
+    /// Records dropped because the spool was full.
+    pub dropped: usize,
+}
+
+/// The shell around one reporter.
+pub struct Driver {
+    reporter: Reporter,
+    spool: Spool,
+    /// Bytes of records written this run, in case the spool cannot be read back.
+    cache: HashMap<u64, Vec<u8>>,
+    origin: std::time::Instant,
+    facts: StaticFacts,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+    topic: Option<Sender<(RecordId, Vec<u8>)>>,
+    http: Option<Sender<(RecordId, Target, Vec<u8>)>>,
+    in_flight: usize,
+    collect: bool,
+    collected: bool,
+    next_timeout: Instant,
+    last_notice: Option<Notice>,
+    dropped: usize,
+    log: Log,
+}
+
+impl Driver {
+    /// Starts the sink workers. `topic` and `http` may be `None` when off.
+    pub fn new(
+        spool: Spool,
+        facts: StaticFacts,
+        topic: Option<Box<dyn TopicSink>>,
+        http: Option<HttpEndpoints>,
+        log: Log,
+    ) -> Driver {
+        let (tx, rx) = mpsc::channel();
+        let topic = topic.map(|sink| spawn_topic_worker(sink, tx.clone()));
+        let http = http.map(|endpoints| spawn_http_worker(endpoints, tx.clone()));
+        Driver {
+            reporter: Reporter::new(),
+            spool,
+            cache: HashMap::new(),
+            origin: std::time::Instant::now(),
+            facts,
+            tx,
+            rx,
+            topic,
+            http,
+            in_flight: 0,
+            collect: false,
+            collected: false,
+            next_timeout: Instant::MAX,
+            last_notice: None,
+            dropped: 0,
+            log,
+        }
+    }
+
+    /// A sender for shutdown requests (for the signal thread).
+    pub fn sender(&self) -> Sender<Msg> {
+        self.tx.clone()
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Runs until the reporter stops (daemon) or the cycle is over (once).
+    pub fn run(&mut self, config: &ReporterConfig, mode: Mode) -> Summary {
+        let mut seed = [0u8; 24];
+        os_random(&mut seed);
+        let entropy: [u8; 16] = seed[..16].try_into().unwrap_or_default();
+        let seed = u64::from_le_bytes(seed[16..].try_into().unwrap_or_default());
+        let start = Input::Start {
+            now: self.now(),
+            config,
+            entropy,
+            seed,
+        };
+        self.feed(start);
+        let spooled: Vec<_> = self.spool.records().collect();
+        for (id, pending) in spooled {
+            self.feed(Input::Spooled {
+                now: self.now(),
+                id,
+                pending,
+            });
+        }
+        self.answer_collect();
+        let deadline = match mode {
+            Mode::Once { deadline } => Some(self.origin + deadline),
+            Mode::Daemon => None,
+        };
+        loop {
+            if self.reporter.is_stopped() {
+                break;
+            }
+            if deadline.is_some() && self.collected && self.in_flight == 0 && !self.collect {
+                break; // once: the new record and the spooled ones were each tried
+            }
+            let wake = self.wake_at(deadline);
+            let wait = wake.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(wait) {
+                Ok(msg) => self.handle(msg),
+                Err(RecvTimeoutError::Timeout) => {
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        self.log
+                            .warn("gave up waiting for the sinks: the deadline passed");
+                        break;
+                    }
+                    self.feed(Input::Timer { now: self.now() });
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.answer_collect();
+        }
+        Summary {
+            spooled: self.spool.len(),
+            dropped: self.dropped,
+        }
+    }
+
+    fn wake_at(&self, deadline: Option<std::time::Instant>) -> std::time::Instant {
+        let timeout = self.next_timeout;
+        let at = self.origin + Duration::from_millis(timeout.as_millis().min(u64::MAX / 4));
+        deadline.map_or(at, |d| at.min(d))
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        let now = self.now();
+        match msg {
+            Msg::Topic(id, result, detail) => {
+                self.in_flight -= 1;
+                if let Some(d) = detail {
+                    self.log.debug(&format!("topic: record {id}: {d}"));
+                }
+                self.feed(Input::TopicResult { now, id, result });
+            }
+            Msg::Http(id, target, result, notice, detail) => {
+                self.in_flight -= 1;
+                if let Some(d) = detail {
+                    self.log.debug(&format!("{target:?}: record {id}: {d}"));
+                }
+                if let Some(n) = notice {
+                    if self.last_notice.as_ref() != Some(&n) {
+                        if let Some(text) = &n.information_for_user {
+                            self.log.info(&format!("message from the vendor: {text}"));
+                        }
+                        if let Some(v) = &n.confluent_platform_version {
+                            self.log
+                                .info(&format!("latest version reported by the vendor: {v}"));
+                        }
+                        self.last_notice = Some(n);
+                    }
+                }
+                self.feed(Input::HttpResult {
+                    now,
+                    id,
+                    target,
+                    result,
+                });
+            }
+            Msg::Shutdown => {
+                self.log
+                    .info("shutdown requested: sending the final report");
+                self.feed(Input::Shutdown { now });
+            }
+        }
+    }
+
+    fn answer_collect(&mut self) {
+        if std::mem::take(&mut self.collect) {
+            let unix = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let facts = self.facts.clone();
+            let input = Input::Collected {
+                now: self.now(),
+                unix_time_secs: unix,
+                facts: Facts::new(&facts.kafka_version, &facts.platform_version),
+            };
+            self.feed(input);
+        }
+    }
+
+    fn feed(&mut self, input: Input<'_>) {
+        if let Err(e) = self.reporter.handle_input(input) {
+            // A bug in this loop, not in the world: say so loudly, keep the process alive.
+            self.log
+                .error(&format!("internal: reporter refused {input:?}: {e}"));
+            return;
+        }
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        let mut buf = vec![0u8; 4096];
+        for _ in 0..1000 {
+            let out = match self.reporter.poll_output(&mut buf) {
+                Ok(out) => out,
+                Err(too_small) => {
+                    buf.resize(too_small.required, 0);
+                    continue;
+                }
+            };
+            match out {
+                Output::Collect => self.collect = true,
+                Output::Spool(op) => self.spool_op(op, &buf),
+                Output::Transmit { id, target } => self.transmit(id, target),
+                Output::Event(event) => self.event(event),
+                Output::Timeout(at) => {
+                    self.next_timeout = at;
+                    return;
+                }
+                Output::Stopped => return,
+            }
+        }
+        self.log
+            .error("internal: the reporter did not finish a drain");
+    }
+
+    fn spool_op(&mut self, op: SpoolOp, buf: &[u8]) {
+        let result = match op {
+            SpoolOp::Write { id, pending, len } => {
+                self.cache.insert(id.0, buf[..len].to_vec());
+                self.spool.write(id, pending, &buf[..len])
+            }
+            SpoolOp::Update { id, pending } => self.spool.update(id, pending),
+            SpoolOp::Remove { id, reason } => {
+                self.cache.remove(&id.0);
+                match reason {
+                    RemoveReason::DroppedByCap => {
+                        self.dropped += 1;
+                        self.log.warn(&format!(
+                            "spool full: dropped the oldest record {id}, it will not be sent"
+                        ));
+                    }
+                    RemoveReason::SinksDisabled => {
+                        self.log.info(&format!(
+                            "dropped spooled record {id}: its sinks are off now"
+                        ));
+                    }
+                    RemoveReason::Delivered => {}
+                }
+                self.spool.remove(id)
+            }
+        };
+        if let Err(e) = result {
+            self.log
+                .error(&format!("spool {}: {e}", self.spool.dir().display()));
+        }
+    }
+
+    fn transmit(&mut self, id: RecordId, target: Target) {
+        let bytes = match self.cache.get(&id.0) {
+            Some(b) => b.clone(),
+            None => match self.spool.read(id) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.log
+                        .error(&format!("cannot read record {id} from the spool: {e}"));
+                    Vec::new()
+                }
+            },
+        };
+        let sent = match target {
+            Target::Topic => self.topic.as_ref().map(|t| t.send((id, bytes)).is_ok()),
+            _ => self
+                .http
+                .as_ref()
+                .map(|h| h.send((id, target, bytes)).is_ok()),
+        };
+        if sent != Some(true) {
+            // No worker for an enabled sink: answer as a failure so nothing waits forever.
+            let detail = Some("no sink available".to_owned());
+            let _ = self.tx.send(match target {
+                Target::Topic => Msg::Topic(id, TopicResult::Retriable, detail),
+                t => Msg::Http(
+                    id,
+                    t,
+                    HttpResult::Transport(TransportError::Other),
+                    None,
+                    detail,
+                ),
+            });
+        }
+        self.in_flight += 1;
+    }
+
+    fn event(&mut self, event: Event) {
+        if matches!(event, Event::Collected { .. }) {
+            self.collected = true;
+        }
+        let text = describe(&event);
+        match event.level() {
+            Level::Debug => self.log.debug(&text),
+            Level::Info => self.log.info(&text),
+            Level::Warn => self.log.warn(&text),
+            Level::Error => self.log.error(&text),
+        }
+    }
+}
+
+fn describe(event: &Event) -> String {
+    match *event {
+        Event::Started { sinks, .. } => format!("reporting started (sinks: {sinks:?})"),
+        Event::Disabled { reason } => format!("reporting is disabled: {reason:?}"),
+        Event::Collected { id, state } => format!("collected record {id} ({state:?})"),
+        Event::Delivered { id, target } => format!("delivered record {id} to {}", target_name(target)),
+        Event::FellBack { id, failure, .. } => {
+            format!("HTTPS failed for record {id} ({failure:?}); falling back to HTTP")
+        }
+        Event::Failed { id, target, failure, retry_in, .. } => format!(
+            "could not deliver record {id} to {} ({failure:?}); kept in the spool, next try in {retry_in}",
+            target_name(target)
+        ),
+        Event::Recovered { sink } => format!("{sink:?} works again"),
+        Event::ShutdownIncomplete { unconfirmed } => {
+            format!("final report not confirmed by {unconfirmed:?} before the deadline; it stays in the spool")
+        }
+    }
+}
+
+fn target_name(t: Target) -> &'static str {
+    match t {
+        Target::Topic => "the topic",
+        Target::SecureEndpoint => "the HTTPS endpoint",
+        Target::InsecureEndpoint => "the HTTP endpoint",
+    }
+}
+
+fn spawn_topic_worker(
+    mut sink: Box<dyn TopicSink>,
+    tx: Sender<Msg>,
+) -> Sender<(RecordId, Vec<u8>)> {
+    let (jobs, rx) = mpsc::channel::<(RecordId, Vec<u8>)>();
+    std::thread::spawn(move || {
+        for (id, bytes) in rx {
+            // Key: the broker token of the run that made the record.
+            let key = OwnedAnonymousRecord::decode(&bytes)
+                .map(|r| r.broker_process_uuid.as_str().to_owned())
+                .unwrap_or_default();
+            let (result, detail) = sink.produce(key.as_bytes(), &bytes, Duration::from_secs(10));
+            if tx.send(Msg::Topic(id, result, detail)).is_err() {
+                return;
+            }
+        }
+    });
+    jobs
+}
+
+fn spawn_http_worker(
+    endpoints: HttpEndpoints,
+    tx: Sender<Msg>,
+) -> Sender<(RecordId, Target, Vec<u8>)> {
+    let (jobs, rx) = mpsc::channel::<(RecordId, Target, Vec<u8>)>();
+    std::thread::spawn(move || {
+        for (id, target, bytes) in rx {
+            let url = match target {
+                Target::SecureEndpoint => endpoints.secure.as_deref(),
+                _ => endpoints.insecure.as_deref(),
+            };
+            let msg = match url {
+                Some(url) => {
+                    let posted = endpoints.client.post(url, &bytes);
+                    Msg::Http(id, target, posted.result, posted.notice, posted.detail)
+                }
+                None => Msg::Http(
+                    id,
+                    target,
+                    HttpResult::Transport(TransportError::Other),
+                    None,
+                    None,
+                ),
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    jobs
+}
+
+/// Fills `buf` from the OS random source.
+pub fn os_random(buf: &mut [u8]) {
+    let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf));
+    if ok.is_err() {
+        // No /dev/urandom: time-derived bytes still make tokens differ between runs.
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (nanos >> ((i % 16) * 8)) as u8 ^ (i as u8).wrapping_mul(151);
+        }
+    }
+}
