@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one CI script. `.ci/run` calls `ci/check.sh all`; the README gives the same command.
 #
-#   ci/check.sh setup     install what the checks need (rustup target, components, a JDK)
+#   ci/check.sh setup     install what the checks need (rustup target, components, a JDK,
+#                         the tansu broker)
 #   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt
 #   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
 #   ci/check.sh test      cargo test --workspace (needs java for the differential tests)
@@ -29,6 +30,7 @@ setup() {
         apt-get install -y -qq default-jdk-headless >/dev/null
     fi
     java -version 2>&1 | head -1
+    ci/tansu.sh install
 }
 
 embedded() {
@@ -48,9 +50,17 @@ lint() {
 TEST_LOG=""
 
 test() {
-    step "tests"
+    step "tests (with a tansu broker on loopback)"
     TEST_LOG=$(mktemp)
+    local broker
+    broker=$(mktemp)
+    trap 'ci/tansu.sh stop "$broker"' EXIT
+    SUPPORT_METRICS_KAFKA=$(ci/tansu.sh start "$broker")
+    export SUPPORT_METRICS_KAFKA
+    echo "tansu listening on $SUPPORT_METRICS_KAFKA"
     cargo test --workspace 2>&1 | tee "$TEST_LOG"
+    ci/tansu.sh stop "$broker"
+    trap - EXIT
 }
 
 # One closing line with the totals of every `cargo test` binary, so a run that tested nothing

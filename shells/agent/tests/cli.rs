@@ -345,3 +345,32 @@ fn agent_keys_and_client_settings() {
     let stderr = fails(&agent(&["config", "--config", bad.to_str().unwrap()]), 78);
     assert!(stderr.contains("expected host:port"), "{stderr}");
 }
+
+/// The shipped systemd unit starts a command line the binary accepts.
+#[test]
+fn systemd_unit_exec_start_parses() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/support-metrics-agent.service"
+    ))
+    .unwrap();
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let mut words = exec.split_whitespace();
+    assert!(words.next().unwrap().ends_with("/support-metrics-agent"));
+    let args: Vec<&str> = words.collect();
+    assert_eq!(&args[..2], ["run", "--config"]);
+    // With the config missing, a parsed command line fails with 66, not a usage error (2).
+    let dir = scratch_dir("cli-unit");
+    let missing = dir.join("server.properties");
+    let out = agent(&["run", "--config", missing.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(66),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(unit.contains("StateDirectory=support-metrics"));
+}

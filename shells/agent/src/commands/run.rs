@@ -15,10 +15,11 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
     let setup = Setup::new(path, kafka_home)?;
     let spool = setup.open_spool()?;
     setup.log.info(&setup.egress());
+    let topic = setup.topic()?;
     let mut driver = Driver::new(
         spool,
         setup.facts.clone(),
-        None,
+        topic,
         setup.http(Duration::from_secs(10)),
         setup.log,
     );
@@ -46,10 +47,11 @@ pub(crate) fn once(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exi
     setup.log.info(&setup.egress());
     setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
     // Whole-cycle bound: 30 s; each attempt gets less so that a fallback still fits.
+    let topic = setup.topic()?;
     let mut driver = Driver::new(
         spool,
         setup.facts.clone(),
-        None,
+        topic,
         setup.http(Duration::from_secs(10)),
         setup.log,
     );

@@ -5,18 +5,21 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use support_metrics_core::config::SupportConfig;
-use support_metrics_core::reporter::ReporterConfig;
-use support_metrics_linux::driver::{HttpEndpoints, StaticFacts};
+use support_metrics_core::config::{SupportConfig, CLIENT_PREFIX};
+use support_metrics_core::reporter::{ReporterConfig, Sink};
+use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
+use support_metrics_linux::driver::{HttpEndpoints, StaticFacts, TopicSink};
 use support_metrics_linux::facts::{kafka_home_for, kafka_version, UNKNOWN};
 use support_metrics_linux::http::HttpClient;
+use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
-use support_metrics_linux::properties_file::PropertiesFile;
+use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 use support_metrics_linux::spool::Spool;
 use support_metrics_linux::trust::install_extra_roots;
 
 /// Everything decided before the first report.
 pub(crate) struct Setup {
+    file: PropertiesFile,
     pub(crate) config: SupportConfig,
     pub(crate) reporter: ReporterConfig,
     pub(crate) spool_dir: PathBuf,
@@ -50,6 +53,7 @@ impl Setup {
         };
         let spool_dir = spool_dir(&config, path);
         Ok(Setup {
+            file,
             config,
             reporter,
             spool_dir,
@@ -84,6 +88,67 @@ impl Setup {
         self.reporter
             .sinks()
             .contains(support_metrics_core::reporter::Sink::Http)
+    }
+
+    /// `confluent.support.metrics.client.*`, prefix removed, in file order.
+    fn client_settings(&self) -> Vec<(String, String)> {
+        self.file
+            .entries()
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e.key
+                        .strip_prefix(CLIENT_PREFIX)
+                        .filter(|k| !k.is_empty())?
+                        .to_owned(),
+                    e.value.clone(),
+                ))
+            })
+            .collect()
+    }
+
+    /// Where the topic's client connects, or why that cannot be decided (a config error).
+    pub(crate) fn bootstrap(&self) -> Result<Bootstrap, FileError> {
+        let settings = self.client_settings();
+        let wanted = settings
+            .iter()
+            .find(|(k, _)| k == "security.protocol")
+            .map(|(_, v)| v.as_str());
+        let get = |key: &str| {
+            self.file
+                .entries()
+                .iter()
+                .find(|e| e.key == key)
+                .map(|e| e.value.clone())
+        };
+        bootstrap(self.config.bootstrap_servers(), get, wanted)
+            .map_err(|e| FileError::Invalid(self.file.path().to_owned(), e))
+    }
+
+    /// The topic side, if on. A setting librdkafka refuses is a config error.
+    pub(crate) fn topic(&self) -> Result<Option<Box<dyn TopicSink>>, FileError> {
+        let Some(topic) = self
+            .config
+            .topic()
+            .filter(|_| self.reporter.sinks().contains(Sink::Topic))
+        else {
+            return Ok(None);
+        };
+        let b = self.bootstrap()?;
+        let sink = KafkaTopic::new(
+            &b.servers,
+            b.protocol.as_deref(),
+            &self.client_settings(),
+            topic,
+            self.log,
+        )
+        .map_err(|e| {
+            FileError::Invalid(
+                self.file.path().to_owned(),
+                format!("{e} (check the confluent.support.metrics.client.* settings)"),
+            )
+        })?;
+        Ok(Some(Box::new(sink)))
     }
 
     /// The HTTP side, if on.
@@ -123,9 +188,10 @@ impl Setup {
                 "reporting is disabled: no topic and no endpoint".to_owned()
             };
         }
-        let topic = match c.topic() {
-            Some(t) => format!("topic {t}"),
-            None => "topic off".to_owned(),
+        let topic = match (c.topic(), self.bootstrap()) {
+            (Some(t), Ok(b)) => format!("topic {t} via {}", b.servers),
+            (Some(t), Err(_)) => format!("topic {t} (no usable bootstrap servers)"),
+            (None, _) => "topic off".to_owned(),
         };
         let http = if self.do_not_track {
             "HTTP off (DO_NOT_TRACK)".to_owned()

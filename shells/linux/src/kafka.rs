@@ -1,0 +1,234 @@
+//! The internal topic through librdkafka: created through the Admin API when missing,
+//! written by an idempotent producer with `acks=all`.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use support_metrics_core::reporter::TopicResult;
+
+use crate::driver::TopicSink;
+use crate::log::Log;
+
+/// One year: how long the topic keeps records.
+pub const RETENTION_MS: &str = "31536000000";
+
+const METADATA_FAILED: &str = "cannot read cluster metadata";
+
+/// Producer settings the operator cannot weaken.
+const FIXED: [(&str, &str); 2] = [("acks", "all"), ("enable.idempotence", "true")];
+
+#[derive(Default)]
+struct Delivery {
+    result: Mutex<Option<Result<(), KafkaError>>>,
+}
+
+impl ClientContext for Delivery {}
+
+impl ProducerContext for Delivery {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        let outcome = result.as_ref().map(|_| ()).map_err(|(e, _)| e.clone());
+        if let Ok(mut slot) = self.result.lock() {
+            *slot = Some(outcome);
+        }
+    }
+}
+
+/// The topic sink.
+pub struct KafkaTopic {
+    producer: BaseProducer<Delivery>,
+    admin: AdminClient<DefaultClientContext>,
+    topic: String,
+    ready: bool,
+    warned: bool,
+    log: Log,
+}
+
+impl KafkaTopic {
+    /// A sink for `topic` on `servers`; `settings` are the `client.*` pass-throughs (they go
+    /// to both the producer and the admin client), applied after our defaults but before the
+    /// settings in [`FIXED`].
+    pub fn new(
+        servers: &str,
+        protocol: Option<&str>,
+        settings: &[(String, String)],
+        topic: &str,
+        log: Log,
+    ) -> Result<KafkaTopic, String> {
+        let mut base = ClientConfig::new();
+        base.set("bootstrap.servers", servers)
+            .set("client.id", "support-metrics-agent");
+        if let Some(p) = protocol {
+            base.set("security.protocol", p);
+        }
+        for (k, v) in settings {
+            base.set(k, v);
+        }
+        let mut producer_config = base.clone();
+        producer_config.set("message.timeout.ms", "10000");
+        for (k, v) in settings {
+            producer_config.set(k, v);
+        }
+        for (k, v) in FIXED {
+            producer_config.set(k, v);
+        }
+        let producer = producer_config
+            .create_with_context(Delivery::default())
+            .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
+        let admin = base
+            .create()
+            .map_err(|e| format!("cannot create the Kafka admin client: {e}"))?;
+        Ok(KafkaTopic {
+            producer,
+            admin,
+            topic: topic.to_owned(),
+            ready: false,
+            warned: false,
+            log,
+        })
+    }
+
+    /// Makes sure the topic exists: 1 partition, replication min(3, live brokers), one-year
+    /// retention. An existing topic with other settings is used, with one warning.
+    fn ensure_topic(&mut self, timeout: Duration) -> Result<(), (TopicResult, String)> {
+        let metadata = self
+            .producer
+            .client()
+            .fetch_metadata(None, timeout)
+            .map_err(|e| (classify(&e), format!("{METADATA_FAILED}: {e}")))?;
+        if let Some(t) = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == self.topic && t.error().is_none())
+        {
+            let replicas = t.partitions().first().map_or(0, |p| p.replicas().len());
+            let wanted_rf = metadata.brokers().len().clamp(1, 3);
+            if !self.warned && (t.partitions().len() != 1 || replicas < wanted_rf) {
+                self.warned = true;
+                self.log.warn(&format!(
+                    "topic {} exists with {} partition(s) and replication {replicas}; expected 1 and {wanted_rf}. Using it as it is",
+                    self.topic,
+                    t.partitions().len()
+                ));
+            }
+            return Ok(());
+        }
+        let rf = metadata.brokers().len().clamp(1, 3) as i32;
+        self.log.info(&format!(
+            "creating topic {} (1 partition, replication {rf})",
+            self.topic
+        ));
+        let new = NewTopic::new(&self.topic, 1, TopicReplication::Fixed(rf))
+            .set("retention.ms", RETENTION_MS);
+        let opts = AdminOptions::new()
+            .operation_timeout(Some(timeout))
+            .request_timeout(Some(timeout));
+        let results =
+            futures_executor::block_on(self.admin.create_topics([&new], &opts)).map_err(|e| {
+                (
+                    classify(&e),
+                    format!("cannot create topic {}: {e}", self.topic),
+                )
+            })?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((_, code)) => {
+                    let e = KafkaError::AdminOp(code);
+                    return Err((
+                        classify(&e),
+                        format!("cannot create topic {}: {code}", self.topic),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TopicSink for KafkaTopic {
+    fn produce(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        timeout: Duration,
+    ) -> (TopicResult, Option<String>) {
+        let deadline = Instant::now() + timeout;
+        if !self.ready {
+            match self.ensure_topic(timeout / 2) {
+                Ok(()) => self.ready = true,
+                // The cluster cannot even be read: nothing to gain from producing.
+                Err((result, detail)) if detail.starts_with(METADATA_FAILED) => {
+                    return (result, Some(detail))
+                }
+                // Creation failed (unsupported, timed out, refused): the broker may still
+                // auto-create it, and producing says what is wrong. Creation is retried next time.
+                Err((_, detail)) => self.log.warn(&detail),
+            }
+        }
+        if let Ok(mut slot) = self.producer.context().result.lock() {
+            *slot = None;
+        }
+        let record = BaseRecord::to(&self.topic).key(key).payload(value);
+        if let Err((e, _)) = self.producer.send(record) {
+            return (classify(&e), Some(format!("cannot queue the record: {e}")));
+        }
+        while Instant::now() < deadline {
+            self.producer.poll(Duration::from_millis(50));
+            let done = self
+                .producer
+                .context()
+                .result
+                .lock()
+                .ok()
+                .and_then(|mut s| s.take());
+            match done {
+                Some(Ok(())) => return (TopicResult::Delivered, None),
+                Some(Err(e)) => {
+                    if matches!(
+                        e.rdkafka_error_code(),
+                        Some(RDKafkaErrorCode::UnknownTopicOrPartition)
+                    ) {
+                        self.ready = false; // deleted behind our back: create it again next time
+                    }
+                    return (classify(&e), Some(e.to_string()));
+                }
+                None => {}
+            }
+        }
+        // Leave nothing queued behind: a late delivery would duplicate the retry.
+        self.producer
+            .purge(rdkafka::producer::PurgeConfig::default().queue().inflight());
+        (
+            TopicResult::Retriable,
+            Some(format!("no acknowledgement within {timeout:?}")),
+        )
+    }
+}
+
+/// Failures an operator must fix are fatal (retried once per interval); the rest retriable.
+fn classify(e: &KafkaError) -> TopicResult {
+    use RDKafkaErrorCode as C;
+    match e.rdkafka_error_code() {
+        Some(
+            C::TopicAuthorizationFailed
+            | C::ClusterAuthorizationFailed
+            | C::GroupAuthorizationFailed
+            | C::SaslAuthenticationFailed
+            | C::Authentication
+            | C::MessageSizeTooLarge
+            | C::InvalidMessageSize
+            | C::InvalidRecord
+            | C::InvalidTopic
+            | C::InvalidReplicationFactor
+            | C::PolicyViolation
+            | C::UnsupportedVersion,
+        ) => TopicResult::Fatal,
+        _ => TopicResult::Retriable,
+    }
+}
