@@ -1,0 +1,126 @@
+//! The real agent binary with the topic on, against the tansu broker that `ci/check.sh test`
+//! starts (`SUPPORT_METRICS_KAFKA`) and an HTTP server on 127.0.0.1.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use serde_json::Value;
+use support_metrics_tests::scratch_dir;
+use support_metrics_tests::servers::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+
+fn broker() -> String {
+    std::env::var("SUPPORT_METRICS_KAFKA").expect(
+        "SUPPORT_METRICS_KAFKA is not set: run the tests with ci/check.sh test, which starts tansu",
+    )
+}
+
+fn once(config: &std::path::Path) -> Output {
+    Command::new(BIN)
+        .args(["once", "--config", config.to_str().unwrap()])
+        .env("SUPPORT_METRICS_LOG", "debug")
+        .env_remove("DO_NOT_TRACK")
+        .output()
+        .unwrap()
+}
+
+fn topic_records(servers: &str, topic: &str, expect: usize) -> Vec<Vec<u8>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", servers)
+        .set("group.id", "support-metrics-e2e")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        if got.len() >= expect {
+            break;
+        }
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            got.push(m.payload().unwrap_or_default().to_vec());
+        }
+    }
+    got
+}
+
+fn write_config(name: &str, bootstrap: &str, http: &TestServer) -> (std::path::PathBuf, String) {
+    let dir = scratch_dir(name);
+    let topic = format!("sm-{name}-{}", std::process::id());
+    let config = dir.join("server.properties");
+    std::fs::write(
+        &config,
+        format!(
+            "broker.id=0\nconfluent.support.metrics.topic={topic}\nconfluent.support.metrics.bootstrap.servers={bootstrap}\n\
+             confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n\
+             confluent.support.metrics.spool.dir={}\n",
+            http.url("/anon"),
+            dir.join("spool").display()
+        ),
+    )
+    .unwrap();
+    (config, topic)
+}
+
+#[test]
+fn topic_record_equals_http_body() {
+    let servers = broker();
+    let http = TestServer::http();
+    let (config, topic) = write_config("e2e-kafka-normal", &servers, &http);
+    let out = once(&config);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_topic = topic_records(&servers, &topic, 1);
+    let over_http: Vec<Vec<u8>> = http.received().into_iter().map(|r| r.body).collect();
+    assert_eq!(on_topic, over_http, "the same bytes to both sinks");
+    let v: Value = serde_json::from_slice(&on_topic[0]).unwrap();
+    assert_eq!(v.as_object().unwrap().len(), 5, "{v}");
+}
+
+#[test]
+fn broker_down_then_up_loses_nothing() {
+    let servers = broker();
+    let http = TestServer::http();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (config, topic) = write_config("e2e-kafka-down", &format!("127.0.0.1:{dead}"), &http);
+    let out = once(&config);
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(http.count(), 1, "HTTP is not held up by the dead broker");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&format!("127.0.0.1:{dead}"), &servers);
+    std::fs::write(&config, text).unwrap();
+    let out = once(&config);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_topic = topic_records(&servers, &topic, 2);
+    assert_eq!(on_topic.len(), 2, "the spooled record and the new one");
+    let bodies: Vec<Vec<u8>> = http.received().into_iter().map(|r| r.body).collect();
+    assert_eq!(
+        on_topic, bodies,
+        "each record once over HTTP, once on the topic, in order"
+    );
+}
