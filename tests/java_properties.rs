@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use support_metrics_core::properties::{ParseError, PropertiesParser, DEFAULT_CAPACITY};
-use support_metrics_tests::{java_load_all, propgen, scratch_dir, JavaResult, Rng};
+use support_metrics_tests::{below, java_load_all, propgen, scratch_dir, JavaResult, Rng};
 
 fn ours(bytes: &[u8], chunk: usize) -> Result<BTreeMap<String, String>, ParseError> {
     let mut parser = Box::new(PropertiesParser::<DEFAULT_CAPACITY>::new());
@@ -37,7 +37,7 @@ fn disagreements(inputs: &[Vec<u8>], rng: &mut Rng) -> Vec<String> {
     let java = java_load_all(&files);
     let mut problems = Vec::new();
     for (bytes, java) in inputs.iter().zip(java) {
-        let chunk = 1 + rng.below(bytes.len().max(1));
+        let chunk = 1 + below(rng, bytes.len().max(1));
         let whole = ours(bytes, usize::MAX);
         let chunked = ours(bytes, chunk);
         let agree = match (&whole, &java) {

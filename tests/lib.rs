@@ -8,29 +8,12 @@ use std::process::Command;
 pub mod propgen;
 pub mod servers;
 
-/// SplitMix64: small, seeded, reproducible.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
+/// The core's seeded PRNG (SplitMix64), reused for test data.
+pub use support_metrics_core::rand::Rng;
 
-impl Rng {
-    /// A generator for `seed`.
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
+/// Uniform-enough in `0..n` (n > 0) for test data.
+pub fn below(rng: &mut Rng, n: usize) -> usize {
+    (rng.next_u64() % n as u64) as usize
 }
 
 /// A fresh, empty directory under the system temp directory, unique to this process.

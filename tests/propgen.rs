@@ -1,7 +1,7 @@
 //! Generates properties files that stress `Properties.load`: every separator, comment marker,
 //! escape, line end and continuation in random combinations, with rare malformed `\u`.
 
-use crate::Rng;
+use crate::{below, Rng};
 
 const PIECES: &[&[u8]] = &[
     b"a",
@@ -57,13 +57,13 @@ const RARE: &[&[u8]] = &[b"\\u", b"\\u1", b"\\u12", b"\\u123", b"\\uXYZW", b"\\u
 
 /// One random file of up to `max_pieces` pieces.
 pub fn properties_file(rng: &mut Rng, max_pieces: usize) -> Vec<u8> {
-    let pieces = rng.below(max_pieces + 1);
+    let pieces = below(rng, max_pieces + 1);
     let mut out = Vec::new();
     for _ in 0..pieces {
-        let piece = if rng.below(300) == 0 {
-            RARE[rng.below(RARE.len())]
+        let piece = if below(rng, 300) == 0 {
+            RARE[below(rng, RARE.len())]
         } else {
-            PIECES[rng.below(PIECES.len())]
+            PIECES[below(rng, PIECES.len())]
         };
         out.extend_from_slice(piece);
     }

@@ -11,18 +11,24 @@ use super::setup::Setup;
 /// Exit code of `once` when records stay in the spool for later (EX_TEMPFAIL).
 pub(crate) const KEPT_FOR_LATER: u8 = 75;
 
+/// The loop with the topic and HTTP sinks the config turns on.
+fn driver(setup: &Setup, spool: support_metrics_linux::spool::Spool) -> anyhow::Result<Driver> {
+    let topic = setup.topic()?;
+    let http = setup.http(Duration::from_secs(10));
+    Ok(Driver::new(
+        spool,
+        setup.facts.clone(),
+        topic,
+        http,
+        setup.log,
+    ))
+}
+
 pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let setup = Setup::new(path, kafka_home)?;
     let spool = setup.open_spool()?;
     setup.log.info(&setup.egress());
-    let topic = setup.topic()?;
-    let mut driver = Driver::new(
-        spool,
-        setup.facts.clone(),
-        topic,
-        setup.http(Duration::from_secs(10)),
-        setup.log,
-    );
+    let mut driver = driver(&setup, spool)?;
     let shutdown = driver.sender();
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
@@ -47,14 +53,7 @@ pub(crate) fn once(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exi
     setup.log.info(&setup.egress());
     setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
     // Whole-cycle bound: 30 s; each attempt gets less so that a fallback still fits.
-    let topic = setup.topic()?;
-    let mut driver = Driver::new(
-        spool,
-        setup.facts.clone(),
-        topic,
-        setup.http(Duration::from_secs(10)),
-        setup.log,
-    );
+    let mut driver = driver(&setup, spool)?;
     let summary = driver.run(
         &setup.reporter,
         Mode::Once {
