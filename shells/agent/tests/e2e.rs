@@ -284,3 +284,38 @@ fn preview_prints_the_exact_record_and_sends_nothing() {
         "{text}"
     );
 }
+
+#[test]
+fn config_errors_exit_78_before_anything_is_sent() {
+    let http = TestServer::http();
+    let cases = [
+        ("e2e-bad-interval", "confluent.support.metrics.report.interval.hours=often\n".to_owned(), "report.interval.hours"),
+        (
+            "e2e-bad-client",
+            "confluent.support.metrics.topic=t\nconfluent.support.metrics.bootstrap.servers=127.0.0.1:9\nconfluent.support.metrics.client.no.such.setting=1\n".to_owned(),
+            "client.*",
+        ),
+        (
+            "e2e-no-listener",
+            "confluent.support.metrics.topic=t\nlisteners=INTERNAL://:9094\n".to_owned(),
+            "listener.security.protocol.map",
+        ),
+    ];
+    for (name, extra, needle) in cases {
+        let site = Site::new(
+            name,
+            &format!(
+                "confluent.support.metrics.endpoint.insecure={}\n{extra}",
+                http.url("/anon")
+            ),
+        );
+        // The later line wins: the topic is on for the Kafka cases.
+        for verb in ["once", "run"] {
+            let out = site.command(verb).output().unwrap();
+            exit(&out, 78);
+            let err = stderr(&out);
+            assert!(err.contains(needle), "{verb} {name}: {err}");
+        }
+        assert_eq!(http.count(), 0, "{name}: nothing sent");
+    }
+}
