@@ -33,6 +33,8 @@ pub struct ReporterConfig {
     pub retry_initial: Duration,
     /// Records kept for retry; past it the oldest is dropped (1..=[`SPOOL_CAPACITY`]).
     pub spool_cap: usize,
+    /// A valid, non-anonymous customer ID is configured: customer records are allowed.
+    pub customer: bool,
 }
 
 impl ReporterConfig {
@@ -49,6 +51,7 @@ impl ReporterConfig {
             shutdown_grace: Duration::from_secs(5),
             retry_initial: Duration::from_secs(30),
             spool_cap: SPOOL_CAPACITY,
+            customer: support.customer_class() != crate::customer::CustomerClass::Anonymous,
         }
     }
 

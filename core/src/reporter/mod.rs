@@ -53,8 +53,8 @@ mod table;
 pub use config::{ReporterConfig, SPOOL_CAPACITY};
 pub use input::{Facts, HttpResult, Input, TopicResult, TransportError};
 pub use output::{
-    BufferTooSmall, DisabledReason, Event, Failure, Level, Output, RecordId, RemoveReason, SpoolOp,
-    Target, UsageError,
+    BufferTooSmall, CollectError, DisabledReason, Event, Failure, Level, Output, RecordId,
+    RemoveReason, SpoolOp, Target, UsageError,
 };
 pub use sinks::{Sink, Sinks};
 
@@ -64,7 +64,9 @@ use crate::jitter::jitter;
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
 use crate::token::BrokerToken;
-use crate::wire::{AnonymousRecord, CollectorState, MAX_VERSION_LEN};
+use crate::wire::{
+    AllowedConfig, AnonymousRecord, CollectorState, CustomerFacts, CustomerRecord, MAX_VERSION_LEN,
+};
 
 use sinks::{backoff, InFlight, SinkState};
 use table::{Entry, Table};
@@ -274,6 +276,68 @@ impl Reporter {
         Ok(())
     }
 
+    /// `Input::Collected` for a customer record. Customer facts are too big to keep until
+    /// the next poll, so the record is encoded now into `buf`, and the returned
+    /// `SpoolOp::Write` (its bytes are `buf[..len]`) must be stored before acting on the
+    /// drain that follows, exactly as a polled write. On `Err` nothing changed: call again
+    /// (with a bigger buffer for `BufferTooSmall`).
+    pub fn handle_collected_customer(
+        &mut self,
+        now: Instant,
+        unix_time_secs: u64,
+        facts: Facts<'_>,
+        customer: &CustomerFacts<'_>,
+        buf: &mut [u8],
+    ) -> Result<SpoolOp, CollectError> {
+        if self.phase == Phase::Stopped {
+            return Err(UsageError::Stopped.into());
+        }
+        if self.undrained {
+            return Err(UsageError::NotDrained.into());
+        }
+        if now < self.now {
+            return Err(UsageError::TimeWentBackwards.into());
+        }
+        let Collect::Asked(state) = self.collect else {
+            return Err(UsageError::NotCollecting.into());
+        };
+        if !self.config.customer {
+            return Err(UsageError::NotACustomer.into());
+        }
+        if facts.kafka_version.len() > MAX_VERSION_LEN
+            || facts.platform_version.len() > MAX_VERSION_LEN
+        {
+            return Err(UsageError::FactTooLong.into());
+        }
+        let record = CustomerRecord {
+            timestamp: unix_time_secs,
+            kafka_version: facts.kafka_version,
+            confluent_platform_version: facts.platform_version,
+            broker_process_uuid: self.token.as_ref().map_or("", BrokerToken::as_str),
+            collector_state: state,
+            customer_id: customer.customer_id,
+            cluster_id: customer.cluster_id,
+            broker_id: customer.broker_id,
+            cluster: customer.cluster,
+            host: customer.host,
+            agent_uptime_secs: customer.agent_uptime_secs,
+            broker_configuration: AllowedConfig(customer.broker_configuration),
+        };
+        let len = record.encode(buf).map_err(|e| match e {
+            crate::wire::EncodeError::BufferTooSmall { required } => {
+                CollectError::BufferTooSmall(BufferTooSmall { required })
+            }
+        })?;
+        self.now = now;
+        let id = self.collected(unix_time_secs, facts, state);
+        let pending = self.pending_for(id).unwrap_or_default();
+        if let Some(entry) = self.table.get_mut(id) {
+            entry.unwritten = false;
+        }
+        self.undrained = true;
+        Ok(SpoolOp::Write { id, pending, len })
+    }
+
     fn config(&self) -> &ReporterConfig {
         &self.config
     }
@@ -326,7 +390,12 @@ impl Reporter {
         self.push_entry(entry);
     }
 
-    fn collected(&mut self, unix_time_secs: u64, facts: Facts<'_>, state: CollectorState) {
+    fn collected(
+        &mut self,
+        unix_time_secs: u64,
+        facts: Facts<'_>,
+        state: CollectorState,
+    ) -> RecordId {
         self.collect = Collect::Idle;
         self.collected_any = true;
         self.kafka_version.clear();
@@ -348,6 +417,7 @@ impl Reporter {
             self.final_record = Some((id, Sinks::NONE));
         }
         self.push_event(Event::Collected { id, state });
+        id
     }
 
     /// Adds a record at the spool cap, evicting the oldest one not in flight.
@@ -635,6 +705,7 @@ impl ReporterConfig {
             shutdown_grace: Duration::from_secs(5),
             retry_initial: Duration::from_secs(30),
             spool_cap: SPOOL_CAPACITY,
+            customer: false,
         }
     }
 }

@@ -294,6 +294,8 @@ pub enum UsageError {
     SpoolAfterCollect,
     /// `Spooled` with an id already known.
     DuplicateRecord,
+    /// A customer record for a config whose customer ID is anonymous.
+    NotACustomer,
 }
 
 impl fmt::Display for UsageError {
@@ -309,8 +311,36 @@ impl fmt::Display for UsageError {
             UsageError::NotInFlight => "result for a transmit that is not in flight",
             UsageError::SpoolAfterCollect => "Spooled after the first Collected",
             UsageError::DuplicateRecord => "Spooled with a known record id",
+            UsageError::NotACustomer => "customer facts for an anonymous config",
         })
     }
 }
 
 impl core::error::Error for UsageError {}
+
+/// Why `handle_collected_customer` refused; nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CollectError {
+    /// The contract was broken.
+    Usage(UsageError),
+    /// The buffer cannot hold the record.
+    BufferTooSmall(BufferTooSmall),
+}
+
+impl From<UsageError> for CollectError {
+    fn from(e: UsageError) -> Self {
+        CollectError::Usage(e)
+    }
+}
+
+impl fmt::Display for CollectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CollectError::Usage(e) => e.fmt(f),
+            CollectError::BufferTooSmall(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for CollectError {}

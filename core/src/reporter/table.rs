@@ -40,6 +40,10 @@ impl Table {
         self.entries.iter().any(|e| e.id == id)
     }
 
+    pub(crate) fn get_mut(&mut self, id: RecordId) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.id == id)
+    }
+
     pub(crate) fn get(&self, id: RecordId) -> Option<&Entry> {
         self.entries.iter().find(|e| e.id == id)
     }

@@ -269,3 +269,80 @@ fn reporter_is_small() {
     let size = core::mem::size_of::<Reporter>();
     assert!(size <= 4096, "Reporter is {size} bytes");
 }
+
+fn customer_facts(
+    config: &'static [(&'static str, &'static str)],
+) -> crate::wire::CustomerFacts<'static> {
+    crate::wire::CustomerFacts {
+        customer_id: "C123",
+        cluster_id: "abc",
+        broker_id: Some(1),
+        cluster: crate::wire::ClusterFacts::default(),
+        host: crate::wire::HostFacts {
+            os: "linux",
+            arch: "x86_64",
+            cpus: 2,
+            memory_bytes: 1 << 30,
+        },
+        agent_uptime_secs: 10,
+        broker_configuration: config,
+    }
+}
+
+#[test]
+fn customer_records_are_encoded_at_collect_time() {
+    let mut cfg = config();
+    cfg.customer = true;
+    let mut r = started(&cfg);
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    assert!(drain(&mut r).contains(&Output::Collect));
+    let facts = Facts::new("3.7.0", "0.1.0");
+    let customer = customer_facts(&[("num.partitions", "3"), ("ssl.key.password", "hunter2")]);
+    let mut small = [0u8; 32];
+    let err = r
+        .handle_collected_customer(ms(10_000), 1, facts, &customer, &mut small)
+        .unwrap_err();
+    let CollectError::BufferTooSmall(BufferTooSmall { required }) = err else {
+        panic!("{err:?}")
+    };
+    // Nothing changed: the right buffer succeeds, and the record is written exactly once.
+    let mut buf = std::vec![0u8; required];
+    let op = r
+        .handle_collected_customer(ms(10_000), 1, facts, &customer, &mut buf)
+        .unwrap();
+    let SpoolOp::Write { id, pending, len } = op else {
+        panic!("{op:?}")
+    };
+    assert_eq!((id, pending, len), (RecordId(1), Sinks::ALL, required));
+    let text = core::str::from_utf8(&buf[..len]).unwrap();
+    assert!(
+        text.contains(r#""customerId":"C123""#) && text.contains(r#""num.partitions":"3""#),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"));
+    let out = drain(&mut r);
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Output::Spool(SpoolOp::Write { .. }))),
+        "no second write: {out:?}"
+    );
+    assert!(out.contains(&Output::Transmit {
+        id,
+        target: Target::Topic
+    }));
+}
+
+#[test]
+fn customer_path_is_refused_for_anonymous_configs() {
+    let mut r = started(&config());
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    let _ = drain(&mut r);
+    let facts = Facts::new("3.7.0", "0.1.0");
+    let mut buf = [0u8; 1024];
+    let err = r
+        .handle_collected_customer(ms(10_000), 1, facts, &customer_facts(&[]), &mut buf)
+        .unwrap_err();
+    assert_eq!(err, CollectError::Usage(UsageError::NotACustomer));
+    // The anonymous answer still works.
+    r.handle_input(collected_at(10_000)).unwrap();
+}

@@ -1,11 +1,14 @@
 //! Records on the wire: JSON, encoded into caller-supplied buffers with serde-json-core.
 //!
-//! [`AnonymousRecord`] is the five-key record every broker sends. The customer (enhanced)
-//! record will sit beside it as its own module, sharing [`CollectorState`] and the error
-//! types; the JSON Schema in `docs/record.schema.json` describes both.
+//! [`AnonymousRecord`] is the five-key record every broker sends; [`CustomerRecord`] adds
+//! support facts for licensed customers, with broker settings filtered by [`allowlist`]. The
+//! JSON Schema in `docs/record.schema.json` describes both.
 
+pub mod allowlist;
+mod customer;
 mod record;
 
+pub use customer::{AllowedConfig, ClusterFacts, CustomerFacts, CustomerRecord, HostFacts};
 pub use record::{AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_VERSION_LEN};
 
 use core::fmt;
