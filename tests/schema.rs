@@ -85,3 +85,81 @@ fn uuid_matches_schema_pattern(s: &str) -> bool {
         && b[14] == b'4'
         && b"89ab".contains(&b[19])
 }
+
+#[test]
+fn customer_record_matches_schema() {
+    use support_metrics_core::wire::{
+        allowlist, AllowedConfig, ClusterFacts, CustomerRecord, HostFacts,
+    };
+    let schema = schema();
+    let customer = &schema["$defs"]["customer"];
+    assert_eq!(customer["additionalProperties"], Value::Bool(false));
+    let mut required: Vec<&str> = customer["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let config = [
+        ("num.partitions", "3"),
+        ("ssl.key.password", "x"),
+        ("log.dirs", "/var"),
+    ];
+    let record = CustomerRecord {
+        timestamp: 1,
+        kafka_version: "3.7.0",
+        confluent_platform_version: "0.1.0",
+        broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
+        collector_state: CollectorState::Running,
+        customer_id: "C1",
+        cluster_id: "abc",
+        broker_id: None,
+        cluster: ClusterFacts::default(),
+        host: HostFacts {
+            os: "linux",
+            arch: "x86_64",
+            cpus: 1,
+            memory_bytes: 1,
+        },
+        agent_uptime_secs: 0,
+        broker_configuration: AllowedConfig(&config),
+    };
+    let mut buf = [0u8; 1024];
+    let n = record.encode(&mut buf).unwrap();
+    let value: Value = serde_json::from_slice(&buf[..n]).unwrap();
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    required.sort_unstable();
+    assert_eq!(keys, required);
+    for (part, def) in [("cluster", "cluster"), ("host", "host")] {
+        let mut want: Vec<&str> = customer["properties"][def]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let mut got: Vec<&str> = value[part]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "{part}");
+    }
+    let sent: Vec<&String> = value["brokerConfiguration"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(sent, ["num.partitions"]);
+    assert!(sent
+        .iter()
+        .all(|k| allowlist::ALLOWED.contains(&k.as_str())));
+}

@@ -319,3 +319,85 @@ fn config_errors_exit_78_before_anything_is_sent() {
         assert_eq!(http.count(), 0, "{name}: nothing sent");
     }
 }
+
+/// A customer preview of a server.properties full of secrets shows the customer facts and
+/// leaks none of them: every value of a key outside the allowlist is absent from the output.
+#[test]
+fn customer_preview_leaks_no_secret() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let broker_file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/data/server.properties"
+    ))
+    .unwrap();
+    let text = broker_file.replace(
+        "confluent.support.customer.id=anonymous",
+        "confluent.support.customer.id=C123456789",
+    );
+    let site = Site::new(
+        "e2e-customer",
+        &format!("{text}\nconfluent.support.metrics.bootstrap.servers=127.0.0.1:{dead}\n"),
+    );
+    let out = site.command("preview").output().unwrap();
+    exit(&out, 0);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let record: Value = serde_json::from_str(
+        stdout
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .expect("a record"),
+    )
+    .unwrap();
+    assert_eq!(record["customerId"], "C123456789");
+    assert_eq!(record["brokerId"], 0);
+    assert_eq!(record["host"]["os"], "linux");
+    assert_eq!(record["clusterId"], "unknown", "no cluster reachable");
+    let config = record["brokerConfiguration"].as_object().unwrap();
+    assert_eq!(config["log.retention.hours"], "168");
+    assert_eq!(config["num.partitions"], "1");
+    for key in config.keys() {
+        assert!(
+            support_metrics_core::wire::allowlist::ALLOWED.contains(&key.as_str()),
+            "{key} is not allowlisted"
+        );
+    }
+    // Every other value of the file, as Java reads it, must be absent.
+    let props = support_metrics_linux::properties_file::PropertiesFile::parse(
+        std::path::Path::new("x"),
+        broker_file.as_bytes(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for e in props.entries() {
+        if support_metrics_core::wire::allowlist::allows(&e.key, &e.value)
+            || e.value.len() < 6
+            || e.key.starts_with("confluent.support.")
+        {
+            continue;
+        }
+        assert!(
+            !stdout.contains(&e.value),
+            "{} = {} leaked:\n{stdout}",
+            e.key,
+            e.value
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 12,
+        "the file has many secrets to look for ({checked})"
+    );
+    for needle in [
+        "Secret",
+        "internal.example.com",
+        "/var/",
+        "ScramLoginModule",
+        "Zürich",
+    ] {
+        assert!(!stdout.contains(needle), "{needle} leaked");
+    }
+}

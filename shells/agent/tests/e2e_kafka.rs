@@ -124,3 +124,36 @@ fn broker_down_then_up_loses_nothing() {
         "each record once over HTTP, once on the topic, in order"
     );
 }
+
+#[test]
+fn customer_record_carries_cluster_facts() {
+    let servers = broker();
+    let http = TestServer::http();
+    let (config, topic) = write_config("e2e-kafka-customer", &servers, &http);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("confluent.support.customer.id=C123456789\nnum.partitions=1\nssl.key.password=hunter2secret\n");
+    std::fs::write(&config, text).unwrap();
+    let out = once(&config);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = http.received()[0].body.clone();
+    assert_eq!(topic_records(&servers, &topic, 1), [body.clone()]);
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["customerId"], "C123456789");
+    assert!(v["cluster"]["brokers"].as_u64().unwrap() >= 1, "{v}");
+    // Collected before its own topic is created: a fresh broker may report 0 topics.
+    assert!(
+        v["clusterId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty() && id != "unknown"),
+        "{v}"
+    );
+    assert_eq!(v["brokerConfiguration"]["num.partitions"], "1");
+    assert!(!String::from_utf8_lossy(&body).contains("hunter2"));
+    let submit = http.received()[0].path.clone();
+    assert_eq!(submit, "/anon", "the endpoint is as configured");
+}

@@ -11,12 +11,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support_metrics_core::reporter::{
-    Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
+    CollectError, Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
     ReporterConfig, SpoolOp, Target, TopicResult, TransportError,
 };
 use support_metrics_core::time::Instant;
 use support_metrics_core::wire::OwnedAnonymousRecord;
 
+use crate::customer::CustomerSource;
 use crate::http::{HttpClient, Notice};
 use crate::log::Log;
 use crate::spool::Spool;
@@ -101,6 +102,7 @@ pub struct Driver {
     next_timeout: Instant,
     last_notice: Option<Notice>,
     dropped: usize,
+    customer: Option<CustomerSource>,
     log: Log,
 }
 
@@ -132,8 +134,15 @@ impl Driver {
             next_timeout: Instant::MAX,
             last_notice: None,
             dropped: 0,
+            customer: None,
             log,
         }
+    }
+
+    /// Sends customer records, with facts from `source`.
+    pub fn with_customer(mut self, source: CustomerSource) -> Driver {
+        self.customer = Some(source);
+        self
     }
 
     /// A sender for shutdown requests (for the signal thread).
@@ -254,6 +263,9 @@ impl Driver {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
             let facts = self.facts.clone();
+            if self.collect_customer(unix, &facts) {
+                return;
+            }
             let input = Input::Collected {
                 now: self.now(),
                 unix_time_secs: unix,
@@ -261,6 +273,41 @@ impl Driver {
             };
             self.feed(input);
         }
+    }
+
+    /// The customer path; false when there is none (or it failed: the record goes anonymous).
+    fn collect_customer(&mut self, unix: u64, facts: &StaticFacts) -> bool {
+        let Some(source) = &self.customer else {
+            return false;
+        };
+        let gathered = source.gather(self.origin.elapsed(), Duration::from_secs(3));
+        let pairs = gathered.pairs();
+        let view = gathered.view(&pairs);
+        let anonymous = Facts::new(&facts.kafka_version, &facts.platform_version);
+        let mut buf = vec![0u8; 8192];
+        for _ in 0..4 {
+            match self.reporter.handle_collected_customer(
+                self.now(),
+                unix,
+                anonymous,
+                &view,
+                &mut buf,
+            ) {
+                Ok(op) => {
+                    self.spool_op(op, &buf);
+                    self.drain();
+                    return true;
+                }
+                Err(CollectError::BufferTooSmall(b)) => buf.resize(b.required, 0),
+                Err(CollectError::Usage(e)) => {
+                    self.log.error(&format!(
+                        "internal: customer record refused: {e}; sending the anonymous record"
+                    ));
+                    return false;
+                }
+            }
+        }
+        false
     }
 
     fn feed(&mut self, input: Input<'_>) {

@@ -10,6 +10,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use support_metrics_core::reporter::TopicResult;
+use support_metrics_core::wire::ClusterFacts;
 
 use crate::driver::TopicSink;
 use crate::log::Log;
@@ -230,5 +231,53 @@ fn classify(e: &KafkaError) -> TopicResult {
             | C::UnsupportedVersion,
         ) => TopicResult::Fatal,
         _ => TopicResult::Retriable,
+    }
+}
+
+/// Reads cluster facts for customer records.
+pub struct ClusterInfo {
+    client: BaseProducer,
+}
+
+impl ClusterInfo {
+    /// A metadata client with the same connection settings as the topic sink.
+    pub fn new(
+        servers: &str,
+        protocol: Option<&str>,
+        settings: &[(String, String)],
+    ) -> Result<ClusterInfo, String> {
+        let mut config = ClientConfig::new();
+        config
+            .set("bootstrap.servers", servers)
+            .set("client.id", "support-metrics-agent-facts");
+        if let Some(p) = protocol {
+            config.set("security.protocol", p);
+        }
+        for (k, v) in settings {
+            config.set(k, v);
+        }
+        let client = config
+            .create()
+            .map_err(|e| format!("cannot create the Kafka client: {e}"))?;
+        Ok(ClusterInfo { client })
+    }
+
+    /// Broker, topic and partition counts, the replication-factor histogram, and the cluster
+    /// ID; `None` when the cluster cannot be read within `timeout`.
+    pub fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)> {
+        let metadata = self.client.client().fetch_metadata(None, timeout).ok()?;
+        let mut facts = ClusterFacts {
+            brokers: u32::try_from(metadata.brokers().len()).unwrap_or(u32::MAX),
+            topics: u32::try_from(metadata.topics().len()).unwrap_or(u32::MAX),
+            ..ClusterFacts::default()
+        };
+        for topic in metadata.topics() {
+            for partition in topic.partitions() {
+                facts.partitions = facts.partitions.saturating_add(1);
+                let bucket = partition.replicas().len().min(5);
+                facts.replication_factor_histogram[bucket] += 1;
+            }
+        }
+        Some((facts, self.client.client().fetch_cluster_id(timeout)))
     }
 }

@@ -2,6 +2,7 @@
 //! crate reads files (and, as the agent grows, owns clocks, entropy, Kafka and HTTP).
 
 pub mod bootstrap;
+pub mod customer;
 pub mod driver;
 pub mod facts;
 pub mod http;

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use support_metrics_core::reporter::{Facts, Input, Output, Reporter, Sink, Sinks, SpoolOp};
+use support_metrics_core::reporter::{
+    CollectError, Facts, Input, Output, Reporter, Sink, Sinks, SpoolOp,
+};
 use support_metrics_core::time::Instant;
 use support_metrics_linux::driver::os_random;
 use support_metrics_linux::spool::Spool;
@@ -64,11 +66,33 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    reporter.handle_input(Input::Collected {
-        now,
-        unix_time_secs: unix,
-        facts,
-    })?;
+    if let Some(source) = setup.customer_source() {
+        let gathered = source.gather(std::time::Duration::ZERO, std::time::Duration::from_secs(3));
+        let pairs = gathered.pairs();
+        let mut record = vec![0u8; 8192];
+        let op = loop {
+            match reporter.handle_collected_customer(
+                now,
+                unix,
+                facts,
+                &gathered.view(&pairs),
+                &mut record,
+            ) {
+                Ok(op) => break op,
+                Err(CollectError::BufferTooSmall(b)) => record.resize(b.required, 0),
+                Err(CollectError::Usage(e)) => anyhow::bail!("internal: {e}"),
+            }
+        };
+        if let SpoolOp::Write { id, len, .. } = op {
+            new_record = Some((id.0, record[..len].to_vec()));
+        }
+    } else {
+        reporter.handle_input(Input::Collected {
+            now,
+            unix_time_secs: unix,
+            facts,
+        })?;
+    }
     drain(&mut reporter, &mut new_record)?;
     if let Some((id, bytes)) = new_record {
         listed.push((id, sinks, bytes, false));

@@ -15,13 +15,11 @@ pub(crate) const KEPT_FOR_LATER: u8 = 75;
 fn driver(setup: &Setup, spool: support_metrics_linux::spool::Spool) -> anyhow::Result<Driver> {
     let topic = setup.topic()?;
     let http = setup.http(Duration::from_secs(10));
-    Ok(Driver::new(
-        spool,
-        setup.facts.clone(),
-        topic,
-        http,
-        setup.log,
-    ))
+    let driver = Driver::new(spool, setup.facts.clone(), topic, http, setup.log);
+    Ok(match setup.customer_source() {
+        Some(source) => driver.with_customer(source),
+        None => driver,
+    })
 }
 
 pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {

@@ -8,10 +8,11 @@ use anyhow::Context as _;
 use support_metrics_core::config::{SupportConfig, CLIENT_PREFIX};
 use support_metrics_core::reporter::{ReporterConfig, Sink};
 use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
+use support_metrics_linux::customer::CustomerSource;
 use support_metrics_linux::driver::{HttpEndpoints, StaticFacts, TopicSink};
-use support_metrics_linux::facts::{kafka_home_for, kafka_version, UNKNOWN};
+use support_metrics_linux::facts::{broker_id, kafka_home_for, kafka_version, UNKNOWN};
 use support_metrics_linux::http::HttpClient;
-use support_metrics_linux::kafka::KafkaTopic;
+use support_metrics_linux::kafka::{ClusterInfo, KafkaTopic};
 use support_metrics_linux::log::Log;
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 use support_metrics_linux::spool::Spool;
@@ -149,6 +150,34 @@ impl Setup {
             )
         })?;
         Ok(Some(Box::new(sink)))
+    }
+
+    /// Facts for customer records, when a valid customer ID is configured.
+    pub(crate) fn customer_source(&self) -> Option<CustomerSource> {
+        if !self.reporter.customer {
+            return None;
+        }
+        let cluster = self.bootstrap().ok().and_then(|b| {
+            ClusterInfo::new(&b.servers, b.protocol.as_deref(), &self.client_settings()).ok()
+        });
+        let get = |key: &str| {
+            self.file
+                .entries()
+                .iter()
+                .find(|e| e.key == key)
+                .map(|e| e.value.clone())
+        };
+        Some(CustomerSource {
+            customer_id: self.config.customer_id().to_owned(),
+            broker_id: broker_id(get),
+            broker_configuration: self
+                .file
+                .entries()
+                .iter()
+                .map(|e| (e.key.clone(), e.value.clone()))
+                .collect(),
+            cluster,
+        })
     }
 
     /// The HTTP side, if on.

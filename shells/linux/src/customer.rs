@@ -1,0 +1,86 @@
+//! Gathering the facts of a customer record (core decides what of them is sent).
+
+use std::time::Duration;
+
+use support_metrics_core::wire::{ClusterFacts, CustomerFacts, HostFacts};
+
+use crate::kafka::ClusterInfo;
+
+/// Where customer facts come from; built once at start.
+pub struct CustomerSource {
+    /// The effective customer ID.
+    pub customer_id: String,
+    /// `broker.id` / `node.id`.
+    pub broker_id: Option<i64>,
+    /// Every broker property (core's allowlist filters them when encoding).
+    pub broker_configuration: Vec<(String, String)>,
+    /// The cluster, when a Kafka client could be made.
+    pub cluster: Option<ClusterInfo>,
+}
+
+/// Facts gathered for one record, owned.
+#[derive(Clone, Debug)]
+pub struct GatheredFacts {
+    customer_id: String,
+    cluster_id: String,
+    broker_id: Option<i64>,
+    cluster: ClusterFacts,
+    os: &'static str,
+    arch: &'static str,
+    cpus: u32,
+    memory_bytes: u64,
+    uptime_secs: u64,
+    config: Vec<(String, String)>,
+}
+
+impl CustomerSource {
+    /// Reads the cluster (bounded by `timeout`) and the host now.
+    pub fn gather(&self, uptime: Duration, timeout: Duration) -> GatheredFacts {
+        let (cluster, cluster_id) = self
+            .cluster
+            .as_ref()
+            .and_then(|c| c.read(timeout))
+            .unwrap_or_default();
+        let (os, arch, cpus, memory_bytes) = crate::facts::host();
+        GatheredFacts {
+            customer_id: self.customer_id.clone(),
+            cluster_id: cluster_id.unwrap_or_else(|| "unknown".to_owned()),
+            broker_id: self.broker_id,
+            cluster,
+            os,
+            arch,
+            cpus,
+            memory_bytes,
+            uptime_secs: uptime.as_secs(),
+            config: self.broker_configuration.clone(),
+        }
+    }
+}
+
+impl GatheredFacts {
+    /// The configuration pairs as borrowed slices, for [`view`](Self::view).
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.config
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    /// The core's view of these facts; `pairs` comes from [`pairs`](Self::pairs).
+    pub fn view<'a>(&'a self, pairs: &'a [(&'a str, &'a str)]) -> CustomerFacts<'a> {
+        CustomerFacts {
+            customer_id: &self.customer_id,
+            cluster_id: &self.cluster_id,
+            broker_id: self.broker_id,
+            cluster: self.cluster,
+            host: HostFacts {
+                os: self.os,
+                arch: self.arch,
+                cpus: self.cpus,
+                memory_bytes: self.memory_bytes,
+            },
+            agent_uptime_secs: self.uptime_secs,
+            broker_configuration: pairs,
+        }
+    }
+}
