@@ -211,11 +211,10 @@ fn serve(
     }
 }
 
-fn handle<S: Read + Write>(stream: S, received: &Mutex<Vec<Received>>, answer: &Mutex<Answer>) {
-    let mut reader = BufReader::new(stream);
+fn read_request<S: Read>(reader: &mut BufReader<S>) -> Option<Received> {
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return; // e.g. a TLS handshake the client refused
+        return None; // e.g. a TLS handshake the client refused
     }
     let mut parts = line.split_whitespace();
     let (method, path) = (
@@ -239,15 +238,37 @@ fn handle<S: Read + Write>(stream: S, received: &Mutex<Vec<Received>>, answer: &
         .unwrap_or(0)
         .min(1 << 20);
     let mut body = vec![0; len];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
-    received.lock().expect("lock").push(Received {
+    reader.read_exact(&mut body).ok()?;
+    Some(Received {
         method,
         path,
         headers,
         body,
-    });
+    })
+}
+
+fn handle<S: Read + Write>(stream: S, received: &Mutex<Vec<Received>>, answer: &Mutex<Answer>) {
+    let mut reader = BufReader::new(stream);
+    let Some(mut request) = read_request(&mut reader) else {
+        return;
+    };
+    if request.method == "CONNECT" {
+        // Act as a proxy that tunnels to itself: accept, then serve the tunnelled request.
+        received.lock().expect("lock").push(request);
+        if reader
+            .get_mut()
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .is_err()
+        {
+            return;
+        }
+        let _ = reader.get_mut().flush();
+        let Some(tunnelled) = read_request(&mut reader) else {
+            return;
+        };
+        request = tunnelled;
+    }
+    received.lock().expect("lock").push(request);
     let answer = answer.lock().expect("lock").clone();
     let mut stream = reader.into_inner();
     match answer {

@@ -401,3 +401,69 @@ fn customer_preview_leaks_no_secret() {
         assert!(!stdout.contains(needle), "{needle} leaked");
     }
 }
+
+#[test]
+fn proxy_with_credentials_is_used_and_the_password_never_logged() {
+    let proxy = TestServer::http();
+    let port = proxy.url("").rsplit(':').next().unwrap().to_owned();
+    let site = Site::new(
+        "e2e-proxy",
+        &format!(
+            "confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure=http://collector.invalid/anon\n\
+             confluent.support.proxy=http://alice:s3cretPass@127.0.0.1:{port}\n"
+        ),
+    );
+    let out = site.once();
+    exit(&out, 0);
+    let got = proxy.received();
+    assert_eq!(
+        got.len(),
+        2,
+        "a CONNECT, then the POST through the tunnel: {got:?}"
+    );
+    assert_eq!(
+        (got[0].method.as_str(), got[0].path.as_str()),
+        ("CONNECT", "collector.invalid:80")
+    );
+    assert_eq!(
+        got[0].header("proxy-authorization"),
+        Some("Basic YWxpY2U6czNjcmV0UGFzcw==")
+    );
+    assert_eq!(
+        (got[1].method.as_str(), got[1].path.as_str()),
+        ("POST", "/anon")
+    );
+    five_keys(&got[1].body, 2);
+    let log = stderr(&out);
+    assert!(!log.contains("s3cretPass"), "{log}");
+    assert!(log.contains("proxy http://alice:***@127.0.0.1"), "{log}");
+    // NO_PROXY sends it directly (and so it fails: the host does not resolve).
+    let out = site
+        .command("once")
+        .env("NO_PROXY", "collector.invalid")
+        .output()
+        .unwrap();
+    exit(&out, 75);
+    assert_eq!(proxy.count(), 2, "not through the proxy");
+}
+
+#[test]
+fn vendor_notice_is_logged() {
+    let http = TestServer::http();
+    http.answer(Answer::Status(
+        200,
+        r#"{"informationForUser":"Please upgrade","confluentPlatformVersion":"9.9.9"}"#.into(),
+    ));
+    let site = Site::new("e2e-notice", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    let out = site.once();
+    exit(&out, 0);
+    let log = stderr(&out);
+    assert!(
+        log.contains("INFO message from the vendor: Please upgrade"),
+        "{log}"
+    );
+    assert!(
+        log.contains("INFO latest version reported by the vendor: 9.9.9"),
+        "{log}"
+    );
+}

@@ -141,7 +141,10 @@ fn customer_record_carries_cluster_facts() {
         String::from_utf8_lossy(&out.stderr)
     );
     let body = http.received()[0].body.clone();
-    assert_eq!(topic_records(&servers, &topic, 1), std::slice::from_ref(&body));
+    assert_eq!(
+        topic_records(&servers, &topic, 1),
+        std::slice::from_ref(&body)
+    );
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["customerId"], "C123456789");
     assert!(v["cluster"]["brokers"].as_u64().unwrap() >= 1, "{v}");
