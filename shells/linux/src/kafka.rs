@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
 use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -109,13 +109,19 @@ impl KafkaTopic {
         {
             let replicas = t.partitions().first().map_or(0, |p| p.replicas().len());
             let wanted_rf = metadata.brokers().len().clamp(1, 3);
-            if !self.warned && (t.partitions().len() != 1 || replicas < wanted_rf) {
+            let partitions = t.partitions().len();
+            if !self.warned {
                 self.warned = true;
-                self.log.warn(&format!(
-                    "topic {} exists with {} partition(s) and replication {replicas}; expected 1 and {wanted_rf}. Using it as it is",
-                    self.topic,
-                    t.partitions().len()
-                ));
+                let retention = self.retention_ms(timeout);
+                let retention_differs = retention.as_deref().is_some_and(|r| r != RETENTION_MS);
+                if partitions != 1 || replicas < wanted_rf || retention_differs {
+                    self.log.warn(&format!(
+                        "topic {} exists with {partitions} partition(s), replication {replicas}, retention.ms {}; \
+                         expected 1, {wanted_rf} and {RETENTION_MS}. Using it as it is",
+                        self.topic,
+                        retention.as_deref().unwrap_or("unknown"),
+                    ));
+                }
             }
             return Ok(());
         }
@@ -149,6 +155,18 @@ impl KafkaTopic {
             }
         }
         Ok(())
+    }
+}
+
+impl KafkaTopic {
+    /// The topic's `retention.ms`, if the broker answers DescribeConfigs.
+    fn retention_ms(&self, timeout: Duration) -> Option<String> {
+        let opts = AdminOptions::new().request_timeout(Some(timeout));
+        let resource = ResourceSpecifier::Topic(&self.topic);
+        let results =
+            futures_executor::block_on(self.admin.describe_configs([&resource], &opts)).ok()?;
+        let config = results.into_iter().next()?.ok()?;
+        config.get("retention.ms")?.value.clone()
     }
 }
 

@@ -134,3 +134,19 @@ fn tansu_broker_round_trip() {
     assert_eq!(got.len(), 3);
     assert!(got.iter().all(|(k, v)| k == KEY && v == RECORD));
 }
+
+/// An existing topic with other settings is used as it is (one warning in the log).
+#[test]
+fn existing_topic_with_other_settings_is_used() {
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    cluster.create_topic("preexisting", 4, 1).expect("topic");
+    let servers = cluster.bootstrap_servers();
+    let mut topic = sink(&servers, "preexisting");
+    for _ in 0..2 {
+        assert_eq!(
+            topic.produce(KEY, RECORD, Duration::from_secs(10)).0,
+            TopicResult::Delivered
+        );
+    }
+    assert_eq!(read_all(&servers, "preexisting", 2).len(), 2);
+}
