@@ -160,3 +160,28 @@ fn customer_record_carries_cluster_facts() {
     let submit = http.received()[0].path.clone();
     assert_eq!(submit, "/anon", "the endpoint is as configured");
 }
+
+#[test]
+fn do_not_track_keeps_the_topic() {
+    let servers = broker();
+    let http = TestServer::http();
+    let (config, topic) = write_config("e2e-kafka-dnt", &servers, &http);
+    let out = Command::new(BIN)
+        .args(["once", "--config", config.to_str().unwrap()])
+        .env("DO_NOT_TRACK", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(http.count(), 0, "no HTTP under DO_NOT_TRACK");
+    assert_eq!(
+        topic_records(&servers, &topic, 1).len(),
+        1,
+        "the topic still gets the record"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP off (DO_NOT_TRACK)"));
+}
