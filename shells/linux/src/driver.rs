@@ -15,7 +15,6 @@ use support_metrics_core::reporter::{
     ReporterConfig, SpoolOp, Target, TopicResult, TransportError,
 };
 use support_metrics_core::time::Instant;
-use support_metrics_core::wire::OwnedAnonymousRecord;
 
 use crate::customer::CustomerSource;
 use crate::http::{HttpClient, Notice};
@@ -155,9 +154,9 @@ impl Driver {
     }
 
     /// Runs until the reporter stops (daemon) or the cycle is over (once).
-    pub fn run(&mut self, config: &ReporterConfig, mode: Mode) -> Summary {
+    pub fn run(&mut self, config: &ReporterConfig, mode: Mode) -> std::io::Result<Summary> {
         let mut seed = [0u8; 24];
-        os_random(&mut seed);
+        os_random(&mut seed)?;
         let entropy: [u8; 16] = seed[..16].try_into().unwrap_or_default();
         let seed = u64::from_le_bytes(seed[16..].try_into().unwrap_or_default());
         let start = Input::Start {
@@ -203,15 +202,18 @@ impl Driver {
             }
             self.answer_collect();
         }
-        Summary {
+        Ok(Summary {
             spooled: self.spool.len(),
             dropped: self.dropped,
-        }
+        })
     }
 
     fn wake_at(&self, deadline: Option<std::time::Instant>) -> std::time::Instant {
-        let timeout = self.next_timeout;
-        let at = self.origin + Duration::from_millis(timeout.as_millis().min(u64::MAX / 4));
+        let far = std::time::Instant::now() + Duration::from_secs(86_400);
+        let at = self
+            .origin
+            .checked_add(Duration::from_millis(self.next_timeout.as_millis()))
+            .map_or(far, |at| at.min(far));
         deadline.map_or(at, |d| at.min(d))
     }
 
@@ -380,23 +382,24 @@ impl Driver {
 
     fn transmit(&mut self, id: RecordId, target: Target) {
         let bytes = match self.cache.get(&id.0) {
-            Some(b) => b.clone(),
+            Some(b) => Some(b.clone()),
             None => match self.spool.read(id) {
-                Ok(b) => b,
+                Ok(b) => Some(b),
                 Err(e) => {
                     self.log
                         .error(&format!("cannot read record {id} from the spool: {e}"));
-                    Vec::new()
+                    None
                 }
             },
         };
-        let sent = match target {
+        // Never send a half-built record: without its bytes the attempt fails at once.
+        let sent = bytes.and_then(|bytes| match target {
             Target::Topic => self.topic.as_ref().map(|t| t.send((id, bytes)).is_ok()),
             _ => self
                 .http
                 .as_ref()
                 .map(|h| h.send((id, target, bytes)).is_ok()),
-        };
+        });
         if sent != Some(true) {
             // No worker for an enabled sink: answer as a failure so nothing waits forever.
             let detail = Some("no sink available".to_owned());
@@ -463,9 +466,10 @@ fn spawn_topic_worker(
     let (jobs, rx) = mpsc::channel::<(RecordId, Vec<u8>)>();
     std::thread::spawn(move || {
         for (id, bytes) in rx {
-            // Key: the broker token of the run that made the record.
-            let key = OwnedAnonymousRecord::decode(&bytes)
-                .map(|r| r.broker_process_uuid.as_str().to_owned())
+            // Key: the broker token of the run that made the record (anonymous or customer).
+            let key = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("brokerProcessUUID")?.as_str().map(str::to_owned))
                 .unwrap_or_default();
             let (result, detail) = sink.produce(key.as_bytes(), &bytes, Duration::from_secs(10));
             if tx.send(Msg::Topic(id, result, detail)).is_err() {
@@ -508,16 +512,14 @@ fn spawn_http_worker(
     jobs
 }
 
-/// Fills `buf` from the OS random source.
-pub fn os_random(buf: &mut [u8]) {
-    let ok = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf));
-    if ok.is_err() {
-        // No /dev/urandom: time-derived bytes still make tokens differ between runs.
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = (nanos >> ((i % 16) * 8)) as u8 ^ (i as u8).wrapping_mul(151);
-        }
-    }
+/// Fills `buf` from the OS random source; the agent refuses to start without one.
+pub fn os_random(buf: &mut [u8]) -> std::io::Result<()> {
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(buf))
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot read random bytes from /dev/urandom: {e}"),
+            )
+        })
 }

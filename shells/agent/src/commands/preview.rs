@@ -24,7 +24,7 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
     let spooled = Spool::peek(&setup.spool_dir)?;
     setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
     let mut entropy = [0u8; 16];
-    os_random(&mut entropy);
+    os_random(&mut entropy)?;
     let mut reporter = Reporter::new();
     let now = Instant::from_millis(0);
     let mut new_record = None;

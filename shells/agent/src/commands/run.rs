@@ -37,7 +37,7 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
             let _ = shutdown.send(Msg::Shutdown);
         }
     });
-    let summary = driver.run(&setup.reporter, Mode::Daemon);
+    let summary = driver.run(&setup.reporter, Mode::Daemon)?;
     setup.log.info(&format!(
         "stopped; {} record(s) in the spool for the next start",
         summary.spooled
@@ -57,7 +57,7 @@ pub(crate) fn once(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exi
         Mode::Once {
             deadline: Duration::from_secs(30),
         },
-    );
+    )?;
     if summary.spooled == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
