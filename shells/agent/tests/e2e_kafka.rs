@@ -28,7 +28,10 @@ fn once(config: &std::path::Path) -> Output {
 }
 
 fn topic_records(servers: &str, topic: &str, expect: usize) -> Vec<Vec<u8>> {
-    topic_messages(servers, topic, expect).into_iter().map(|(_, v)| v).collect()
+    topic_messages(servers, topic, expect)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect()
 }
 
 /// (key, value) of every record on partition 0.
@@ -49,7 +52,10 @@ fn topic_messages(servers: &str, topic: &str, expect: usize) -> Vec<(Vec<u8>, Ve
             break;
         }
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
-            got.push((m.key().unwrap_or_default().to_vec(), m.payload().unwrap_or_default().to_vec()));
+            got.push((
+                m.key().unwrap_or_default().to_vec(),
+                m.payload().unwrap_or_default().to_vec(),
+            ));
         }
     }
     got
@@ -153,7 +159,11 @@ fn customer_record_carries_cluster_facts() {
     let v: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(v["customerId"], "C123456789");
     let (key, _) = topic_messages(&servers, &topic, 1).remove(0);
-    assert_eq!(key, v["brokerProcessUUID"].as_str().unwrap().as_bytes(), "key = the broker token");
+    assert_eq!(
+        key,
+        v["brokerProcessUUID"].as_str().unwrap().as_bytes(),
+        "key = the broker token"
+    );
     assert!(v["cluster"]["brokers"].as_u64().unwrap() >= 1, "{v}");
     // Collected before its own topic is created: a fresh broker may report 0 topics.
     assert!(

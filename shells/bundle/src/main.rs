@@ -1,0 +1,223 @@
+//! `support-metrics-bundle`: the support-metrics topic in a zip for a support ticket.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use clap::{Parser, Subcommand};
+use support_metrics_bundle::{
+    absolute, default_file_name, inspect, read_topic, verify, write_bundle, BundleError, Source,
+};
+use support_metrics_core::config::{CLIENT_PREFIX, DEFAULT_TOPIC};
+use support_metrics_linux::bootstrap::bootstrap;
+use support_metrics_linux::properties_file::{FileError, PropertiesFile};
+
+const AFTER_HELP: &str = "\
+Reads every partition of the topic from its start to the end offsets seen at start, by
+assignment: no consumer group, nothing committed, nothing left on the cluster. Stops as soon
+as every partition is complete; --runtime is only an upper bound. The zip holds one entry per
+record (records/<partition>-<offset>, the value byte for byte) and manifest.json with the
+SHA-256 of every entry. It is written to a temporary file and renamed at the end.
+
+Exit codes:
+  0   bundle created (or the topic is empty: no file)
+  2   bad command line
+  65  verify: the bundle does not match its manifest
+  66  an input file is missing or unreadable
+  69  the cluster is unreachable or the topic does not exist
+  73  the output file exists (use --force) or cannot be written
+  75  --runtime ran out before every record was read (no file written)
+  78  --config holds an invalid setting";
+
+/// Dump the Proactive Support metrics topic into a zip to attach to a support ticket.
+#[derive(Debug, Parser)]
+#[command(name = "support-metrics-bundle", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    create: Create,
+}
+
+#[derive(Debug, clap::Args)]
+struct Create {
+    /// Kafka bootstrap servers, HOST:PORT[,HOST:PORT...].
+    #[arg(long, value_name = "HOST:PORT")]
+    bootstrap_server: Option<String>,
+    /// A broker's server.properties: its confluent.support.metrics.client.* settings (SSL,
+    /// SASL), bootstrap servers and topic are used unless given here.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The topic [default: __confluent.support.metrics].
+    #[arg(long)]
+    topic: Option<String>,
+    /// Output file [default: support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip].
+    #[arg(long, value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Upper bound for reading, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    runtime: u64,
+    /// A librdkafka setting, KEY=VALUE (repeatable).
+    #[arg(long = "client-property", value_name = "KEY=VALUE")]
+    client_property: Vec<String>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a bundle against its manifest (counts and SHA-256) and print a summary.
+    Verify {
+        /// The bundle.
+        file: PathBuf,
+    },
+    /// List the records of a bundle, decoded when they are support-metrics records.
+    Inspect {
+        /// The bundle.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Verify { file }) => run_verify(&file),
+        Some(Command::Inspect { file }) => run_inspect(&file),
+        None => run_create(cli.create),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "support-metrics-bundle: {e}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if let Some(b) = e.downcast_ref::<BundleError>() {
+        return match b {
+            BundleError::Unreachable(_) | BundleError::NoSuchTopic(..) => 69,
+            BundleError::Incomplete { .. } => 75,
+            BundleError::Exists(_) | BundleError::Other(_) => 73,
+            BundleError::Corrupt(_) => 65,
+        };
+    }
+    match e.downcast_ref::<FileError>() {
+        Some(FileError::Unreadable(..)) => 66,
+        Some(_) => 78,
+        None => 1,
+    }
+}
+
+fn run_verify(file: &Path) -> anyhow::Result<ExitCode> {
+    if !file.is_file() {
+        return Err(FileError::Unreadable(
+            file.to_owned(),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+        .into());
+    }
+    let s = verify(file)?;
+    println!(
+        "OK: {} records in {} partition(s), every SHA-256 matches ({})",
+        s.records,
+        s.partitions,
+        absolute(file).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_inspect(file: &Path) -> anyhow::Result<ExitCode> {
+    if !file.is_file() {
+        return Err(FileError::Unreadable(
+            file.to_owned(),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        )
+        .into());
+    }
+    let mut out = std::io::stdout().lock();
+    inspect(file, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_create(args: Create) -> anyhow::Result<ExitCode> {
+    let mut settings = Vec::new();
+    let mut servers = args.bootstrap_server.clone();
+    let mut topic = args.topic.clone();
+    if let Some(path) = &args.config {
+        let file = PropertiesFile::read(path)?;
+        let (config, _) = file.config()?;
+        for e in file.entries() {
+            if let Some(k) = e.key.strip_prefix(CLIENT_PREFIX).filter(|k| !k.is_empty()) {
+                settings.push((k.to_owned(), e.value.clone()));
+            }
+        }
+        if servers.is_none() {
+            let get = |key: &str| {
+                file.entries()
+                    .iter()
+                    .find(|e| e.key == key)
+                    .map(|e| e.value.clone())
+            };
+            let wanted = settings
+                .iter()
+                .find(|(k, _)| k == "security.protocol")
+                .map(|(_, v)| v.clone());
+            let b = bootstrap(config.bootstrap_servers(), get, wanted.as_deref())
+                .map_err(|e| FileError::Invalid(path.clone(), e))?;
+            if let Some(p) = b.protocol.filter(|_| wanted.is_none()) {
+                settings.push(("security.protocol".into(), p));
+            }
+            servers = Some(b.servers);
+        }
+        topic = topic.or_else(|| config.topic().map(str::to_owned));
+    }
+    for kv in &args.client_property {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--client-property {kv:?} is not KEY=VALUE"))?;
+        settings.push((k.trim().to_owned(), v.to_owned()));
+    }
+    let Some(servers) = servers else {
+        use clap::CommandFactory;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "give --bootstrap-server HOST:PORT (or --config with the broker's server.properties)",
+            )
+            .exit();
+    };
+    let topic = topic.unwrap_or_else(|| DEFAULT_TOPIC.to_owned());
+    let file = args
+        .file
+        .unwrap_or_else(|| PathBuf::from(default_file_name(&topic, SystemTime::now())));
+    if file.exists() && !args.force {
+        return Err(BundleError::Exists(absolute(&file)).into());
+    }
+    eprintln!(
+        "Reading topic {topic} from {servers} (at most {} s)...",
+        args.runtime
+    );
+    let source = Source {
+        servers,
+        topic: topic.clone(),
+        settings,
+        runtime: Duration::from_secs(args.runtime),
+    };
+    let records = read_topic(&source)?;
+    if records.records.is_empty() {
+        println!("No records found.");
+        eprintln!("Topic {topic} is empty; no file written.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary = write_bundle(&records, &topic, &file, args.force)?;
+    println!(
+        "Created {} with {} records",
+        absolute(&file).display(),
+        summary.records
+    );
+    Ok(ExitCode::SUCCESS)
+}

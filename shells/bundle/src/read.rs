@@ -1,0 +1,140 @@
+//! Reading the topic by assignment, bounded by the runtime.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+use crate::BundleError;
+
+/// Where to read from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// `host:port[,...]`.
+    pub servers: String,
+    /// The topic.
+    pub topic: String,
+    /// Extra librdkafka settings (SSL, SASL, ...).
+    pub settings: Vec<(String, String)>,
+    /// Upper bound for the whole read.
+    pub runtime: Duration,
+}
+
+/// What was read.
+#[derive(Clone, Debug, Default)]
+pub struct Records {
+    /// The cluster ID, if the cluster told.
+    pub cluster_id: Option<String>,
+    /// Per partition: (partition, first offset, end offset).
+    pub ranges: Vec<(i32, i64, i64)>,
+    /// (partition, offset, value) in partition then offset order.
+    pub records: Vec<(i32, i64, Vec<u8>)>,
+}
+
+/// Reads every partition of the topic from its start to the end offset seen now.
+pub fn read_topic(source: &Source) -> Result<Records, BundleError> {
+    let deadline = Instant::now() + source.runtime;
+    let left = || {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    };
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &source.servers)
+        .set("group.id", "support-metrics-bundle")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("client.id", "support-metrics-bundle");
+    for (k, v) in &source.settings {
+        config.set(k, v);
+    }
+    let consumer: BaseConsumer = config
+        .create()
+        .map_err(|e| BundleError::Other(format!("cannot create the Kafka client: {e}")))?;
+    let metadata = consumer
+        .fetch_metadata(None, left())
+        .map_err(|e| BundleError::Unreachable(format!("{} ({e})", source.servers)))?;
+    let topic = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == source.topic && t.error().is_none())
+        .ok_or_else(|| BundleError::NoSuchTopic(source.topic.clone(), source.servers.clone()))?;
+    let mut ranges = Vec::new();
+    for p in topic.partitions() {
+        let (low, high) = consumer
+            .fetch_watermarks(&source.topic, p.id(), left())
+            .map_err(|e| BundleError::Unreachable(format!("{} ({e})", source.servers)))?;
+        ranges.push((p.id(), low, high));
+    }
+    ranges.sort_unstable();
+    let cluster_id = consumer.client().fetch_cluster_id(left());
+    let mut tpl = TopicPartitionList::new();
+    for &(p, low, high) in &ranges {
+        if high > low {
+            tpl.add_partition_offset(&source.topic, p, Offset::Offset(low))
+                .map_err(|e| BundleError::Other(e.to_string()))?;
+        }
+    }
+    let mut records = Vec::new();
+    let wanted: u64 = ranges
+        .iter()
+        .map(|&(_, low, high)| (high - low).max(0) as u64)
+        .sum();
+    let mut next: Vec<(i32, i64, i64)> = ranges
+        .iter()
+        .filter(|r| r.2 > r.1)
+        .map(|&(p, low, high)| (p, low, high))
+        .collect();
+    if !next.is_empty() {
+        consumer
+            .assign(&tpl)
+            .map_err(|e| BundleError::Other(format!("cannot assign partitions: {e}")))?;
+    }
+    while next.iter().any(|&(_, at, end)| at < end) {
+        if Instant::now() >= deadline {
+            let missing = next
+                .iter()
+                .map(|&(_, at, end)| (end - at).max(0) as u64)
+                .sum();
+            return Err(BundleError::Incomplete {
+                read: records.len() as u64,
+                missing,
+            });
+        }
+        if let Some(message) = consumer.poll(left().min(Duration::from_millis(200))) {
+            let m = message.map_err(|e| BundleError::Unreachable(e.to_string()))?;
+            if let Some(slot) = next.iter_mut().find(|s| s.0 == m.partition()) {
+                // Only what existed when we started, each offset once.
+                if m.offset() >= slot.1 && m.offset() < slot.2 {
+                    records.push((
+                        m.partition(),
+                        m.offset(),
+                        m.payload().unwrap_or_default().to_vec(),
+                    ));
+                    slot.1 = m.offset() + 1;
+                }
+            }
+        }
+        // Offsets may have gaps (compaction, transaction markers): the consumer's position
+        // says how far a partition really is.
+        if let Ok(positions) = consumer.position() {
+            for slot in &mut next {
+                if let Some(Offset::Offset(pos)) = positions
+                    .find_partition(&source.topic, slot.0)
+                    .map(|e| e.offset())
+                {
+                    slot.1 = slot.1.max(pos);
+                }
+            }
+        }
+    }
+    let _ = wanted;
+    records.sort_unstable_by_key(|r| (r.0, r.1));
+    Ok(Records {
+        cluster_id,
+        ranges,
+        records,
+    })
+}

@@ -1,0 +1,360 @@
+//! The zip: `records/<partition>-<offset>` entries holding the record values exactly, and
+//! `manifest.json` (topic, cluster ID, offset ranges, count, creation time, tool version,
+//! SHA-256 of every entry). Written to a temp file beside the target and renamed at the end.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use support_metrics_core::wire::OwnedAnonymousRecord;
+
+use crate::{BundleError, Records};
+
+const MANIFEST: &str = "manifest.json";
+
+/// What a bundle holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Records.
+    pub records: usize,
+    /// Partitions.
+    pub partitions: usize,
+}
+
+/// `support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip`
+pub fn default_file_name(topic: &str, now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let t = secs % 86_400;
+    format!(
+        "support-metrics-{topic}.{y:04}{m:02}{d:02}-{:02}{:02}{:02}.zip",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn rfc3339(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let t = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `records` of `topic` to `path` (atomically). An existing file is kept unless `force`.
+pub fn write_bundle(
+    records: &Records,
+    topic: &str,
+    path: &Path,
+    force: bool,
+) -> Result<Summary, BundleError> {
+    if path.exists() && !force {
+        return Err(BundleError::Exists(path.to_owned()));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = write_to(records, topic, &tmp).and_then(|summary| {
+        std::fs::rename(&tmp, path)
+            .map_err(|e| BundleError::Other(format!("cannot create {}: {e}", path.display())))?;
+        Ok(summary)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, BundleError> {
+    let io = |e: std::io::Error| BundleError::Other(format!("cannot write {}: {e}", tmp.display()));
+    let zipe = |e: zip::result::ZipError| {
+        BundleError::Other(format!("cannot write {}: {e}", tmp.display()))
+    };
+    let file = std::fs::File::create(tmp).map_err(io)?;
+    let mut zip = zip::ZipWriter::new(file);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut hashes = Map::new();
+    for (partition, offset, value) in &records.records {
+        let name = format!("records/{partition}-{offset}");
+        zip.start_file(name.as_str(), options).map_err(zipe)?;
+        zip.write_all(value).map_err(io)?;
+        hashes.insert(name, Value::from(hex(&Sha256::digest(value))));
+    }
+    let ranges: Vec<Value> = records
+        .ranges
+        .iter()
+        .map(|&(p, from, to)| json!({"partition": p, "fromOffset": from, "toOffset": to}))
+        .collect();
+    let manifest = json!({
+        "topic": topic,
+        "clusterId": records.cluster_id,
+        "partitions": ranges,
+        "recordCount": records.records.len(),
+        "createdAt": rfc3339(SystemTime::now()),
+        "toolVersion": env!("CARGO_PKG_VERSION"),
+        "sha256": hashes,
+    });
+    zip.start_file(MANIFEST, options).map_err(zipe)?;
+    zip.write_all(
+        serde_json::to_string_pretty(&manifest)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+    .map_err(io)?;
+    let file = zip.finish().map_err(zipe)?;
+    file.sync_all().map_err(io)?;
+    Ok(Summary {
+        records: records.records.len(),
+        partitions: records.ranges.len(),
+    })
+}
+
+fn open(path: &Path) -> Result<(zip::ZipArchive<std::fs::File>, Value), BundleError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| BundleError::Other(format!("cannot read {}: {e}", path.display())))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| BundleError::Corrupt(format!("{}: not a zip ({e})", path.display())))?;
+    let mut text = String::new();
+    archive
+        .by_name(MANIFEST)
+        .map_err(|_| BundleError::Corrupt("no manifest.json".into()))?
+        .read_to_string(&mut text)
+        .map_err(|e| BundleError::Corrupt(format!("manifest.json: {e}")))?;
+    let manifest: Value = serde_json::from_str(&text)
+        .map_err(|e| BundleError::Corrupt(format!("manifest.json: {e}")))?;
+    Ok((archive, manifest))
+}
+
+/// Checks every entry against the manifest: same names, same count, same SHA-256.
+pub fn verify(path: &Path) -> Result<Summary, BundleError> {
+    let (mut archive, manifest) = open(path)?;
+    let hashes = manifest["sha256"]
+        .as_object()
+        .ok_or_else(|| BundleError::Corrupt("manifest has no sha256 map".into()))?;
+    let mut seen = 0;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| BundleError::Corrupt(e.to_string()))?;
+        let name = entry
+            .name()
+            .map_err(|e| BundleError::Corrupt(e.to_string()))?
+            .into_owned();
+        if name == MANIFEST {
+            continue;
+        }
+        let want = hashes
+            .get(&name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| BundleError::Corrupt(format!("{name} is not in the manifest")))?;
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .map_err(|e| BundleError::Corrupt(format!("{name}: {e}")))?;
+        if hex(&Sha256::digest(&bytes)) != want {
+            return Err(BundleError::Corrupt(format!("{name}: SHA-256 differs")));
+        }
+        seen += 1;
+    }
+    let count = manifest["recordCount"].as_u64().unwrap_or(u64::MAX) as usize;
+    if seen != hashes.len() || seen != count {
+        return Err(BundleError::Corrupt(format!(
+            "{seen} entries, manifest lists {} (recordCount {count})",
+            hashes.len()
+        )));
+    }
+    let partitions = manifest["partitions"].as_array().map_or(0, Vec::len);
+    Ok(Summary {
+        records: seen,
+        partitions,
+    })
+}
+
+/// Writes one line per record: its name and, when it is one of ours, the decoded record.
+pub fn inspect(path: &Path, out: &mut impl Write) -> Result<Summary, BundleError> {
+    let (mut archive, manifest) = open(path)?;
+    let io = |e: std::io::Error| BundleError::Other(e.to_string());
+    writeln!(
+        out,
+        "topic {} (cluster {}), created {}",
+        manifest["topic"], manifest["clusterId"], manifest["createdAt"]
+    )
+    .map_err(io)?;
+    let mut names: Vec<String> = archive
+        .file_names()
+        .filter_map(|n| n.ok().map(|n| n.into_owned()))
+        .filter(|n| n != MANIFEST)
+        .collect();
+    names.sort_by_key(|n| entry_key(n));
+    for name in &names {
+        let mut bytes = Vec::new();
+        archive
+            .by_name(name)
+            .map_err(|e| BundleError::Corrupt(e.to_string()))?
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        let shown = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v)
+                if OwnedAnonymousRecord::decode(&bytes).is_ok()
+                    || v.get("customerId").is_some() =>
+            {
+                v.to_string()
+            }
+            _ => format!("({} bytes, not a support-metrics record)", bytes.len()),
+        };
+        writeln!(out, "{name}: {shown}").map_err(io)?;
+    }
+    let partitions = manifest["partitions"].as_array().map_or(0, Vec::len);
+    Ok(Summary {
+        records: names.len(),
+        partitions,
+    })
+}
+
+fn entry_key(name: &str) -> (i64, i64) {
+    let rest = name.strip_prefix("records/").unwrap_or(name);
+    let (p, o) = rest.split_once('-').unwrap_or((rest, "0"));
+    (p.parse().unwrap_or(i64::MAX), o.parse().unwrap_or(i64::MAX))
+}
+
+/// The absolute form of `path`, for messages.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn file_names_and_dates() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_449_143_435); // 2015-12-03 11:50:35 UTC
+        assert_eq!(
+            default_file_name("__confluent.support.metrics", t),
+            "support-metrics-__confluent.support.metrics.20151203-115035.zip"
+        );
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(entry_key("records/2-10"), (2, 10));
+    }
+
+    #[test]
+    fn write_verify_inspect_and_tamper() {
+        let dir = std::env::temp_dir().join(format!("sm-bundle-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let ours = br#"{"timestamp":1,"kafkaVersion":"k","confluentPlatformVersion":"c","brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff","collectorState":2}"#;
+        let records = Records {
+            cluster_id: Some("abc".into()),
+            ranges: vec![(0, 0, 2), (1, 5, 6)],
+            records: vec![
+                (0, 0, ours.to_vec()),
+                (0, 1, b"plain".to_vec()),
+                (1, 5, vec![0, 255]),
+            ],
+        };
+        let path = dir.join("b.zip");
+        assert_eq!(
+            write_bundle(&records, "t", &path, false).unwrap(),
+            Summary {
+                records: 3,
+                partitions: 2
+            }
+        );
+        assert!(matches!(
+            write_bundle(&records, "t", &path, false),
+            Err(BundleError::Exists(_))
+        ));
+        write_bundle(&records, "t", &path, true).unwrap();
+        assert_eq!(
+            verify(&path).unwrap(),
+            Summary {
+                records: 3,
+                partitions: 2
+            }
+        );
+        let mut out = Vec::new();
+        inspect(&path, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("records/0-0: {\"timestamp\":1"), "{text}");
+        assert!(
+            text.contains("records/0-1: (5 bytes, not a support-metrics record)"),
+            "{text}"
+        );
+        // Entry names are relative, whatever the output path.
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        assert!(archive
+            .file_names()
+            .all(|n| n.is_ok_and(|n| !n.starts_with('/') && !n.contains(".."))));
+        let mut back = Vec::new();
+        archive
+            .by_name("records/1-5")
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, [0, 255], "values byte for byte");
+        // A zip whose entry differs from the manifest fails verification.
+        let tampered = dir.join("t.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&tampered).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for name in ["records/0-0", "records/0-1", "records/1-5", MANIFEST] {
+            let mut bytes = Vec::new();
+            archive
+                .by_name(name)
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .unwrap();
+            if name == "records/0-1" {
+                bytes = b"PLAIN".to_vec();
+            }
+            zip.start_file(name, opts).unwrap();
+            zip.write_all(&bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        let err = verify(&tampered).unwrap_err();
+        assert!(
+            err.to_string().contains("records/0-1: SHA-256 differs"),
+            "{err}"
+        );
+        assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp")));
+    }
+}
