@@ -69,6 +69,14 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         kafka_home: Option<PathBuf>,
     },
+    /// Run the whole job on an embedded default, with nothing installed: an in-process Kafka
+    /// mock cluster, a collector on 127.0.0.1, one report cycle, then a bundle of the topic
+    /// (written to the current directory, or --dir).
+    Demo {
+        /// Where to write the bundle.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print the exact bytes the next cycle would send, and where; send nothing.
     Preview {
         /// The broker's server.properties.
@@ -115,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config { config, json, raw } => commands::config::run(&config, json, raw),
         Command::Run { config, kafka_home } => commands::run::run(&config, kafka_home.as_deref()),
         Command::Once { config, kafka_home } => commands::run::once(&config, kafka_home.as_deref()),
+        Command::Demo { dir } => commands::demo::run(dir),
         Command::Preview { config, kafka_home } => {
             commands::preview::run(&config, kafka_home.as_deref())
         }

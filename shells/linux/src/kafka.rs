@@ -112,7 +112,7 @@ impl KafkaTopic {
             let partitions = t.partitions().len();
             if !self.warned {
                 self.warned = true;
-                let retention = self.retention_ms(timeout);
+                let retention = self.retention_ms(timeout.min(Duration::from_secs(2)));
                 let retention_differs = retention.as_deref().is_some_and(|r| r != RETENTION_MS);
                 if partitions != 1 || replicas < wanted_rf || retention_differs {
                     self.log.warn(&format!(

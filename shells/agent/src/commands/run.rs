@@ -12,7 +12,10 @@ use super::setup::Setup;
 pub(crate) const KEPT_FOR_LATER: u8 = 75;
 
 /// The loop with the topic and HTTP sinks the config turns on.
-fn driver(setup: &Setup, spool: support_metrics_linux::spool::Spool) -> anyhow::Result<Driver> {
+pub(super) fn driver(
+    setup: &Setup,
+    spool: support_metrics_linux::spool::Spool,
+) -> anyhow::Result<Driver> {
     let topic = setup.topic()?;
     let http = setup.http(Duration::from_secs(10));
     let driver = Driver::new(spool, setup.facts.clone(), topic, http, setup.log);
