@@ -2,7 +2,7 @@
 # The one CI script. `.ci/run` calls `ci/check.sh all`; the README gives the same command.
 #
 #   ci/check.sh setup     install what the checks need (rustup target, components, a JDK,
-#                         the tansu broker)
+#                         ZooKeeper, the tansu broker)
 #   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt
 #   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
 #   ci/check.sh test      cargo test --workspace (needs java for the differential tests)
@@ -30,6 +30,12 @@ setup() {
         apt-get install -y -qq default-jdk-headless >/dev/null
     fi
     java -version 2>&1 | head -1
+    if [ ! -f /usr/share/java/zookeeper.jar ]; then
+        echo "installing ZooKeeper (libzookeeper-java) for the bundle tool's --zookeeper tests"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq libzookeeper-java >/dev/null
+    fi
     ci/tansu.sh install
 }
 

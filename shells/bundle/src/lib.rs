@@ -4,6 +4,7 @@
 
 mod read;
 mod zipfile;
+pub mod zk;
 
 pub use read::{read_topic, Records, Source};
 pub use zipfile::{absolute, default_file_name, inspect, verify, write_bundle, Summary};

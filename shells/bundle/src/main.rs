@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand};
 use support_metrics_bundle::{
-    absolute, default_file_name, inspect, read_topic, verify, write_bundle, BundleError, Source,
+    absolute, default_file_name, inspect, read_topic, verify, write_bundle, zk, BundleError, Source,
 };
 use support_metrics_core::config::{CLIENT_PREFIX, DEFAULT_TOPIC};
 use support_metrics_linux::bootstrap::bootstrap;
@@ -43,8 +43,12 @@ struct Cli {
 #[derive(Debug, clap::Args)]
 struct Create {
     /// Kafka bootstrap servers, HOST:PORT[,HOST:PORT...].
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "zookeeper")]
     bootstrap_server: Option<String>,
+    /// Find the brokers in ZooKeeper instead: HOST:PORT[,HOST:PORT...][/chroot] (the broker
+    /// registrations under /brokers/ids).
+    #[arg(long, value_name = "HOST:PORT[/chroot]")]
+    zookeeper: Option<String>,
     /// A broker's server.properties: its confluent.support.metrics.client.* settings (SSL,
     /// SASL), bootstrap servers and topic are used unless given here.
     #[arg(long, value_name = "FILE")]
@@ -181,12 +185,22 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
             .ok_or_else(|| anyhow::anyhow!("--client-property {kv:?} is not KEY=VALUE"))?;
         settings.push((k.trim().to_owned(), v.to_owned()));
     }
+    if let Some(connect) = &args.zookeeper {
+        let wanted = settings
+            .iter()
+            .find(|(k, _)| k == "security.protocol")
+            .map(|(_, v)| v.clone());
+        let timeout = Duration::from_secs(args.runtime.clamp(1, 10));
+        servers = Some(
+            zk::brokers(connect, wanted.as_deref(), timeout).map_err(BundleError::Unreachable)?,
+        );
+    }
     let Some(servers) = servers else {
         use clap::CommandFactory;
         Cli::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
-                "give --bootstrap-server HOST:PORT (or --config with the broker's server.properties)",
+                "give --bootstrap-server HOST:PORT, --zookeeper HOST:PORT or --config with the broker's server.properties",
             )
             .exit();
     };
