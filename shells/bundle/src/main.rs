@@ -221,7 +221,10 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         settings,
         runtime: Duration::from_secs(args.runtime),
     };
-    let records = read_topic(&source)?;
+    let mut show = ProgressDisplay::new();
+    let records = read_topic(&source, &mut |p| show.update(p));
+    show.finish();
+    let records = records?;
     if records.records.is_empty() {
         println!("No records found.");
         eprintln!("Topic {topic} is empty; no file written.");
@@ -234,4 +237,74 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         summary.records
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A bar on a terminal, a plain line every few seconds otherwise.
+struct ProgressDisplay {
+    terminal: bool,
+    last: Option<std::time::Instant>,
+    latest: support_metrics_bundle::Progress,
+    drawn: bool,
+}
+
+impl ProgressDisplay {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        ProgressDisplay {
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+            latest: Default::default(),
+            drawn: false,
+        }
+    }
+
+    fn update(&mut self, p: support_metrics_bundle::Progress) {
+        self.latest = p;
+        let every = if self.terminal {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        };
+        let now = std::time::Instant::now();
+        if self.last.is_some_and(|t| now.duration_since(t) < every) {
+            return;
+        }
+        self.last = Some(now);
+        self.draw();
+    }
+
+    fn draw(&mut self) {
+        let p = self.latest;
+        let mut err = std::io::stderr().lock();
+        if self.terminal {
+            let width = 30;
+            let filled = (p.records * width as u64)
+                .checked_div(p.total)
+                .map_or(width, |f| f as usize);
+            let _ = write!(
+                err,
+                "\r[{}{}] {}/{} records, {}/{} partitions",
+                "#".repeat(filled.min(width)),
+                ".".repeat(width - filled.min(width)),
+                p.records,
+                p.total,
+                p.partitions_done,
+                p.partitions
+            );
+            self.drawn = true;
+        } else {
+            let _ = writeln!(
+                err,
+                "read {}/{} records, {}/{} partitions complete",
+                p.records, p.total, p.partitions_done, p.partitions
+            );
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.terminal && self.drawn {
+            self.draw();
+            let _ = writeln!(std::io::stderr());
+        }
+    }
 }

@@ -31,8 +31,25 @@ pub struct Records {
     pub records: Vec<(i32, i64, Vec<u8>)>,
 }
 
-/// Reads every partition of the topic from its start to the end offset seen now.
-pub fn read_topic(source: &Source) -> Result<Records, BundleError> {
+/// How far the read is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Records read so far.
+    pub records: u64,
+    /// Records to read (from the offsets seen at start).
+    pub total: u64,
+    /// Partitions complete.
+    pub partitions_done: usize,
+    /// Partitions.
+    pub partitions: usize,
+}
+
+/// Reads every partition of the topic from its start to the end offset seen now, telling
+/// `progress` as it goes.
+pub fn read_topic(
+    source: &Source,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Records, BundleError> {
     let deadline = Instant::now() + source.runtime;
     let left = || {
         deadline
@@ -103,34 +120,43 @@ pub fn read_topic(source: &Source) -> Result<Records, BundleError> {
                 missing,
             });
         }
-        if let Some(message) = consumer.poll(left().min(Duration::from_millis(200))) {
-            let m = message.map_err(|e| BundleError::Unreachable(e.to_string()))?;
-            if let Some(slot) = next.iter_mut().find(|s| s.0 == m.partition()) {
-                // Only what existed when we started, each offset once.
-                if m.offset() >= slot.1 && m.offset() < slot.2 {
-                    records.push((
-                        m.partition(),
-                        m.offset(),
-                        m.payload().unwrap_or_default().to_vec(),
-                    ));
-                    slot.1 = m.offset() + 1;
+        match consumer.poll(left().min(Duration::from_millis(200))) {
+            Some(message) => {
+                let m = message.map_err(|e| BundleError::Unreachable(e.to_string()))?;
+                if let Some(slot) = next.iter_mut().find(|s| s.0 == m.partition()) {
+                    // Only what existed when we started, each offset once.
+                    if m.offset() >= slot.1 && m.offset() < slot.2 {
+                        records.push((
+                            m.partition(),
+                            m.offset(),
+                            m.payload().unwrap_or_default().to_vec(),
+                        ));
+                        slot.1 = m.offset() + 1;
+                    }
+                }
+            }
+            // Nothing came: offsets may have gaps (compaction, transaction markers), so the
+            // consumer's position says how far a partition really is.
+            None => {
+                if let Ok(positions) = consumer.position() {
+                    for slot in &mut next {
+                        if let Some(Offset::Offset(pos)) = positions
+                            .find_partition(&source.topic, slot.0)
+                            .map(|e| e.offset())
+                        {
+                            slot.1 = slot.1.max(pos);
+                        }
+                    }
                 }
             }
         }
-        // Offsets may have gaps (compaction, transaction markers): the consumer's position
-        // says how far a partition really is.
-        if let Ok(positions) = consumer.position() {
-            for slot in &mut next {
-                if let Some(Offset::Offset(pos)) = positions
-                    .find_partition(&source.topic, slot.0)
-                    .map(|e| e.offset())
-                {
-                    slot.1 = slot.1.max(pos);
-                }
-            }
-        }
+        progress(Progress {
+            records: records.len() as u64,
+            total: wanted,
+            partitions_done: ranges.len() - next.iter().filter(|s| s.1 < s.2).count(),
+            partitions: ranges.len(),
+        });
     }
-    let _ = wanted;
     records.sort_unstable_by_key(|r| (r.0, r.1));
     Ok(Records {
         cluster_id,

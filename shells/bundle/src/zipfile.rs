@@ -14,6 +14,9 @@ use crate::{BundleError, Records};
 
 const MANIFEST: &str = "manifest.json";
 
+/// Records smaller than this are stored, not deflated.
+const SMALL: usize = 1024;
+
 /// What a bundle holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
@@ -62,7 +65,13 @@ fn rfc3339(now: SystemTime) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
 }
 
 /// Writes `records` of `topic` to `path` (atomically). An existing file is kept unless `force`.
@@ -100,13 +109,19 @@ fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, Bundl
     let zipe = |e: zip::result::ZipError| {
         BundleError::Other(format!("cannot write {}: {e}", tmp.display()))
     };
-    let file = std::fs::File::create(tmp).map_err(io)?;
-    let mut zip = zip::ZipWriter::new(file);
+    // The records are in memory already; building the zip there too avoids a syscall and a
+    // seek per entry.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
+    // A record of a few hundred bytes does not shrink on its own, and a deflate stream per
+    // entry costs more than it saves: small records are stored.
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut hashes = Map::new();
     for (partition, offset, value) in &records.records {
         let name = format!("records/{partition}-{offset}");
+        let options = if value.len() < SMALL { stored } else { options };
         zip.start_file(name.as_str(), options).map_err(zipe)?;
         zip.write_all(value).map_err(io)?;
         hashes.insert(name, Value::from(hex(&Sha256::digest(value))));
@@ -125,14 +140,18 @@ fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, Bundl
         "toolVersion": env!("CARGO_PKG_VERSION"),
         "sha256": hashes,
     });
-    zip.start_file(MANIFEST, options).map_err(zipe)?;
+    // Compact JSON, fast deflate: with one hash per record it is the largest entry.
+    let fast = options.compression_level(Some(1));
+    zip.start_file(MANIFEST, fast).map_err(zipe)?;
     zip.write_all(
-        serde_json::to_string_pretty(&manifest)
+        serde_json::to_string(&manifest)
             .unwrap_or_default()
             .as_bytes(),
     )
     .map_err(io)?;
-    let file = zip.finish().map_err(zipe)?;
+    let bytes = zip.finish().map_err(zipe)?.into_inner();
+    let mut file = std::fs::File::create(tmp).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
     file.sync_all().map_err(io)?;
     Ok(Summary {
         records: records.records.len(),

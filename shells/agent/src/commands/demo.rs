@@ -69,7 +69,7 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         settings: Vec::new(),
         runtime: Duration::from_secs(10),
     };
-    let records = read_topic(&source)?;
+    let records = read_topic(&source, &mut |_| {})?;
     let file = dir
         .unwrap_or_else(|| PathBuf::from("."))
         .join(default_file_name(DEFAULT_TOPIC, SystemTime::now()));
