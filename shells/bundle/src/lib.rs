@@ -22,6 +22,8 @@ pub enum BundleError {
         read: u64,
         /// Records known to exist but not read.
         missing: u64,
+        /// The last consumer error, if any.
+        last_error: Option<String>,
     },
     /// The output file exists and `--force` was not given.
     Exists(std::path::PathBuf),
@@ -35,12 +37,23 @@ impl std::fmt::Display for BundleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             BundleError::Unreachable(e) => write!(f, "cannot reach the Kafka cluster: {e}"),
-            BundleError::NoSuchTopic(t, servers) => write!(f, "topic {t} does not exist on {servers}"),
-            BundleError::Incomplete { read, missing } => write!(
-                f,
-                "ran out of time: read {read} records, {missing} missing; no bundle written (raise --runtime)"
-            ),
-            BundleError::Exists(p) => write!(f, "{} exists; use --force to replace it", p.display()),
+            BundleError::NoSuchTopic(t, servers) => {
+                write!(f, "topic {t} does not exist on {servers}")
+            }
+            BundleError::Incomplete {
+                read,
+                missing,
+                last_error,
+            } => {
+                write!(f, "ran out of time: read {read} records, {missing} missing; no bundle written (raise --runtime)")?;
+                match last_error {
+                    Some(e) => write!(f, "; last error: {e}"),
+                    None => Ok(()),
+                }
+            }
+            BundleError::Exists(p) => {
+                write!(f, "{} exists; use --force to replace it", p.display())
+            }
             BundleError::Corrupt(e) => write!(f, "bundle does not match its manifest: {e}"),
             BundleError::Other(e) => f.write_str(e),
         }

@@ -109,6 +109,7 @@ pub fn read_topic(
             .assign(&tpl)
             .map_err(|e| BundleError::Other(format!("cannot assign partitions: {e}")))?;
     }
+    let mut last_error = None;
     while next.iter().any(|&(_, at, end)| at < end) {
         if Instant::now() >= deadline {
             let missing = next
@@ -118,11 +119,16 @@ pub fn read_topic(
             return Err(BundleError::Incomplete {
                 read: records.len() as u64,
                 missing,
+                last_error,
             });
         }
         match consumer.poll(left().min(Duration::from_millis(200))) {
-            Some(message) => {
-                let m = message.map_err(|e| BundleError::Unreachable(e.to_string()))?;
+            Some(Err(e)) => {
+                // librdkafka reconnects by itself: keep trying until the runtime ends.
+                last_error = Some(e.to_string());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Some(Ok(m)) => {
                 if let Some(slot) = next.iter_mut().find(|s| s.0 == m.partition()) {
                     // Only what existed when we started, each offset once.
                     if m.offset() >= slot.1 && m.offset() < slot.2 {

@@ -266,3 +266,44 @@ fn reuses_the_agent_config() {
         text(&out)
     );
 }
+
+/// A read that runs out of time says how many records are missing; nothing is written.
+#[test]
+fn running_out_of_time_is_incomplete_not_a_bundle() {
+    use rdkafka::mocking::MockCluster;
+    use support_metrics_bundle::{read_topic, BundleError, Source};
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("slow", 1, 1).unwrap();
+    let servers = cluster.bootstrap_servers();
+    for i in 0..50 {
+        produce(&servers, "slow", 0, format!("record {i}").as_bytes());
+    }
+    let source = Source {
+        servers,
+        topic: "slow".into(),
+        settings: Vec::new(),
+        runtime: Duration::from_secs(3),
+    };
+    let mut first = true;
+    let started = Instant::now();
+    // The broker goes away right after the read has started.
+    let result = read_topic(&source, &mut |_| {
+        if std::mem::take(&mut first) {
+            cluster.broker_down(1).unwrap();
+        }
+    });
+    assert!(started.elapsed() < Duration::from_secs(6));
+    match result {
+        Err(e @ BundleError::Incomplete { read, missing, .. }) => {
+            assert_eq!(read + missing, 50, "read {read}, missing {missing}");
+            assert!(missing > 0);
+            assert!(
+                e.to_string()
+                    .contains(&format!("{missing} missing; no bundle written")),
+                "{e}"
+            );
+        }
+        Ok(r) if r.records.len() == 50 => {} // the first fetch brought everything: also correct
+        other => panic!("{other:?}"),
+    }
+}
