@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use support_metrics_bundle::{
     absolute, default_file_name, inspect, read_topic, verify, write_bundle, zk, BundleError, Source,
 };
-use support_metrics_core::config::{CLIENT_PREFIX, DEFAULT_TOPIC};
+use support_metrics_core::config::DEFAULT_TOPIC;
 use support_metrics_linux::bootstrap::bootstrap;
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 
@@ -154,18 +154,9 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.config {
         let file = PropertiesFile::read(path)?;
         let (config, _) = file.config()?;
-        for e in file.entries() {
-            if let Some(k) = e.key.strip_prefix(CLIENT_PREFIX).filter(|k| !k.is_empty()) {
-                settings.push((k.to_owned(), e.value.clone()));
-            }
-        }
+        settings = file.client_settings();
         if servers.is_none() {
-            let get = |key: &str| {
-                file.entries()
-                    .iter()
-                    .find(|e| e.key == key)
-                    .map(|e| e.value.clone())
-            };
+            let get = |key: &str| file.get(key).map(str::to_owned);
             let wanted = settings
                 .iter()
                 .find(|(k, _)| k == "security.protocol")

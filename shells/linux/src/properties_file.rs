@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use support_metrics_core::config::{ConfigBuilder, ConfigError, SupportConfig, Warning};
+use support_metrics_core::config::{
+    ConfigBuilder, ConfigError, SupportConfig, Warning, CLIENT_PREFIX,
+};
 use support_metrics_core::properties::{ParseError, PropertiesParser, DEFAULT_CAPACITY};
 
 /// One property as the broker sees it: the last occurrence of its key.
@@ -101,6 +103,25 @@ impl PropertiesFile {
         &self.path
     }
 
+    /// The value of `key` as the broker reads it (last occurrence).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.index.get(key).map(|&i| self.entries[i].value.as_str())
+    }
+
+    /// The `confluent.support.metrics.client.*` settings, prefix removed, in file order.
+    pub fn client_settings(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .filter_map(|e| {
+                let name = e
+                    .key
+                    .strip_prefix(CLIENT_PREFIX)
+                    .filter(|n| !n.is_empty())?;
+                Some((name.to_owned(), e.value.clone()))
+            })
+            .collect()
+    }
+
     /// Every property, in order of first appearance, each with its last value.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -132,6 +153,16 @@ mod tests {
             .map(|e| (e.key.as_str(), e.value.as_str(), e.line))
             .collect();
         assert_eq!(got, [("a", "3", 3), ("b", "2", 2)]);
+        assert_eq!((f.get("a"), f.get("c")), (Some("3"), None));
+        let f = PropertiesFile::parse(
+            Path::new("x"),
+            b"confluent.support.metrics.client.security.protocol=SSL\nconfluent.support.metrics.client.=x\nb=1\n",
+        )
+        .unwrap();
+        assert_eq!(
+            f.client_settings(),
+            [("security.protocol".to_owned(), "SSL".to_owned())]
+        );
     }
 
     #[test]

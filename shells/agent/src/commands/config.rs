@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
-use support_metrics_core::config::{Key, Source, SupportConfig, CLIENT_PREFIX};
+use support_metrics_core::config::{Key, Source, SupportConfig};
 use support_metrics_linux::properties_file::PropertiesFile;
 
 pub(crate) fn run(path: &Path, as_json: bool, raw: bool) -> anyhow::Result<ExitCode> {
@@ -173,18 +173,14 @@ fn write_table(
 /// `confluent.support.metrics.client.*` settings, prefix removed. Values of keys that look
 /// secret are shown as `***`.
 fn client_settings(file: &PropertiesFile) -> Map<String, Value> {
-    file.entries()
-        .iter()
-        .filter_map(|e| {
-            let name = e
-                .key
-                .strip_prefix(CLIENT_PREFIX)
-                .filter(|n| !n.is_empty())?;
+    file.client_settings()
+        .into_iter()
+        .map(|(name, value)| {
             let secret = ["password", "secret", "jaas", "key"]
                 .iter()
                 .any(|w| name.contains(w));
-            let value = if secret { "***" } else { e.value.as_str() };
-            Some((name.to_owned(), Value::from(value)))
+            let shown = if secret { "***".to_owned() } else { value };
+            (name, Value::from(shown))
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use support_metrics_core::config::{SupportConfig, CLIENT_PREFIX};
+use support_metrics_core::config::SupportConfig;
 use support_metrics_core::reporter::{ReporterConfig, Sink};
 use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
 use support_metrics_linux::customer::CustomerSource;
@@ -91,37 +91,14 @@ impl Setup {
             .contains(support_metrics_core::reporter::Sink::Http)
     }
 
-    /// `confluent.support.metrics.client.*`, prefix removed, in file order.
-    fn client_settings(&self) -> Vec<(String, String)> {
-        self.file
-            .entries()
-            .iter()
-            .filter_map(|e| {
-                Some((
-                    e.key
-                        .strip_prefix(CLIENT_PREFIX)
-                        .filter(|k| !k.is_empty())?
-                        .to_owned(),
-                    e.value.clone(),
-                ))
-            })
-            .collect()
-    }
-
     /// Where the topic's client connects, or why that cannot be decided (a config error).
     pub(crate) fn bootstrap(&self) -> Result<Bootstrap, FileError> {
-        let settings = self.client_settings();
+        let settings = self.file.client_settings();
         let wanted = settings
             .iter()
             .find(|(k, _)| k == "security.protocol")
             .map(|(_, v)| v.as_str());
-        let get = |key: &str| {
-            self.file
-                .entries()
-                .iter()
-                .find(|e| e.key == key)
-                .map(|e| e.value.clone())
-        };
+        let get = |key: &str| self.file.get(key).map(str::to_owned);
         bootstrap(self.config.bootstrap_servers(), get, wanted)
             .map_err(|e| FileError::Invalid(self.file.path().to_owned(), e))
     }
@@ -139,7 +116,7 @@ impl Setup {
         let sink = KafkaTopic::new(
             &b.servers,
             b.protocol.as_deref(),
-            &self.client_settings(),
+            &self.file.client_settings(),
             topic,
             self.log,
         )
@@ -158,15 +135,14 @@ impl Setup {
             return None;
         }
         let cluster = self.bootstrap().ok().and_then(|b| {
-            ClusterInfo::new(&b.servers, b.protocol.as_deref(), &self.client_settings()).ok()
+            ClusterInfo::new(
+                &b.servers,
+                b.protocol.as_deref(),
+                &self.file.client_settings(),
+            )
+            .ok()
         });
-        let get = |key: &str| {
-            self.file
-                .entries()
-                .iter()
-                .find(|e| e.key == key)
-                .map(|e| e.value.clone())
-        };
+        let get = |key: &str| self.file.get(key).map(str::to_owned);
         Some(CustomerSource {
             customer_id: self.config.customer_id().to_owned(),
             broker_id: broker_id(get),
@@ -185,7 +161,12 @@ impl Setup {
         if !self.http_on() {
             return None;
         }
-        let proxy = self.config.proxy().map(|_| self.raw_proxy());
+        // The client needs the password that `redacted()` hides: rebuild the URL from its parts.
+        let proxy = self.config.proxy().map(|p| {
+            let auth = p.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+            let port = p.port.map(|p| format!(":{p}")).unwrap_or_default();
+            format!("http://{auth}{}{port}", p.host)
+        });
         let no_proxy = std::env::var("NO_PROXY")
             .or_else(|_| std::env::var("no_proxy"))
             .ok();
@@ -194,14 +175,6 @@ impl Setup {
             secure: self.config.secure_endpoint().map(str::to_owned),
             insecure: self.config.insecure_endpoint().map(str::to_owned),
         })
-    }
-
-    fn raw_proxy(&self) -> String {
-        // `proxy()` re-parses the stored URL; rebuild it with the password for the client.
-        let p = self.config.proxy().expect("checked by the caller");
-        let auth = p.userinfo.map(|u| format!("{u}@")).unwrap_or_default();
-        let port = p.port.map(|p| format!(":{p}")).unwrap_or_default();
-        format!("http://{auth}{}{port}", p.host)
     }
 
     /// The startup line: exactly what leaves this machine.
