@@ -29,15 +29,21 @@ pub struct Summary {
 
 /// `support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip`
 pub fn default_file_name(topic: &str, now: SystemTime) -> String {
+    let (y, mo, d, h, mi, se) = utc(now);
+    format!("support-metrics-{topic}.{y:04}{mo:02}{d:02}-{h:02}{mi:02}{se:02}.zip")
+}
+
+fn rfc3339(now: SystemTime) -> String {
+    let (y, mo, d, h, mi, se) = utc(now);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}Z")
+}
+
+/// (year, month, day, hour, minute, second) in UTC.
+fn utc(now: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
     let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     let t = secs % 86_400;
-    format!(
-        "support-metrics-{topic}.{y:04}{m:02}{d:02}-{:02}{:02}{:02}.zip",
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    )
+    (y, m, d, t / 3600, t / 60 % 60, t % 60)
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -51,18 +57,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn rfc3339(now: SystemTime) -> String {
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let t = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        t / 3600,
-        t / 60 % 60,
-        t % 60
-    )
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -40,6 +40,27 @@ impl ProducerContext for Delivery {
     }
 }
 
+/// Connection settings shared by every client of the agent: servers, the listener's protocol,
+/// then the operator's `client.*` settings (which may override both).
+fn client_config(
+    servers: &str,
+    protocol: Option<&str>,
+    settings: &[(String, String)],
+    client_id: &str,
+) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", servers)
+        .set("client.id", client_id);
+    if let Some(p) = protocol {
+        config.set("security.protocol", p);
+    }
+    for (k, v) in settings {
+        config.set(k, v);
+    }
+    config
+}
+
 /// The topic sink.
 pub struct KafkaTopic {
     producer: BaseProducer<Delivery>,
@@ -61,15 +82,7 @@ impl KafkaTopic {
         topic: &str,
         log: Log,
     ) -> Result<KafkaTopic, String> {
-        let mut base = ClientConfig::new();
-        base.set("bootstrap.servers", servers)
-            .set("client.id", "support-metrics-agent");
-        if let Some(p) = protocol {
-            base.set("security.protocol", p);
-        }
-        for (k, v) in settings {
-            base.set(k, v);
-        }
+        let base = client_config(servers, protocol, settings, "support-metrics-agent");
         let mut producer_config = base.clone();
         producer_config.set("message.timeout.ms", "10000");
         for (k, v) in settings {
@@ -264,17 +277,7 @@ impl ClusterInfo {
         protocol: Option<&str>,
         settings: &[(String, String)],
     ) -> Result<ClusterInfo, String> {
-        let mut config = ClientConfig::new();
-        config
-            .set("bootstrap.servers", servers)
-            .set("client.id", "support-metrics-agent-facts");
-        if let Some(p) = protocol {
-            config.set("security.protocol", p);
-        }
-        for (k, v) in settings {
-            config.set(k, v);
-        }
-        let client = config
+        let client = client_config(servers, protocol, settings, "support-metrics-agent-facts")
             .create()
             .map_err(|e| format!("cannot create the Kafka client: {e}"))?;
         Ok(ClusterInfo { client })
