@@ -182,16 +182,8 @@ impl Reporter {
 
     /// Takes one input. On `Err` nothing changed.
     pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), UsageError> {
-        if self.phase == Phase::Stopped {
-            return Err(UsageError::Stopped);
-        }
-        if self.undrained {
-            return Err(UsageError::NotDrained);
-        }
         let now = input.now();
-        if now < self.now {
-            return Err(UsageError::TimeWentBackwards);
-        }
+        self.check_input(now)?;
         match (self.phase, input) {
             (
                 Phase::NotStarted,
@@ -230,15 +222,7 @@ impl Reporter {
                     ..
                 },
             ) => {
-                let state = match self.collect {
-                    Collect::Asked(state) => state,
-                    _ => return Err(UsageError::NotCollecting),
-                };
-                if facts.kafka_version.len() > MAX_VERSION_LEN
-                    || facts.platform_version.len() > MAX_VERSION_LEN
-                {
-                    return Err(UsageError::FactTooLong);
-                }
+                let state = self.check_collected(&facts)?;
                 self.now = now;
                 self.collected(unix_time_secs, facts, state);
             }
@@ -289,25 +273,10 @@ impl Reporter {
         customer: &CustomerFacts<'_>,
         buf: &mut [u8],
     ) -> Result<SpoolOp, CollectError> {
-        if self.phase == Phase::Stopped {
-            return Err(UsageError::Stopped.into());
-        }
-        if self.undrained {
-            return Err(UsageError::NotDrained.into());
-        }
-        if now < self.now {
-            return Err(UsageError::TimeWentBackwards.into());
-        }
-        let Collect::Asked(state) = self.collect else {
-            return Err(UsageError::NotCollecting.into());
-        };
+        self.check_input(now)?;
+        let state = self.check_collected(&facts)?;
         if !self.config.customer {
             return Err(UsageError::NotACustomer.into());
-        }
-        if facts.kafka_version.len() > MAX_VERSION_LEN
-            || facts.platform_version.len() > MAX_VERSION_LEN
-        {
-            return Err(UsageError::FactTooLong.into());
         }
         let record = CustomerRecord {
             timestamp: unix_time_secs,
@@ -336,6 +305,32 @@ impl Reporter {
         }
         self.undrained = true;
         Ok(SpoolOp::Write { id, pending, len })
+    }
+
+    /// The checks every input passes first.
+    fn check_input(&self, now: Instant) -> Result<(), UsageError> {
+        if self.phase == Phase::Stopped {
+            Err(UsageError::Stopped)
+        } else if self.undrained {
+            Err(UsageError::NotDrained)
+        } else if now < self.now {
+            Err(UsageError::TimeWentBackwards)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A collection answer must be asked for and its facts must fit; the state to record.
+    fn check_collected(&self, facts: &Facts<'_>) -> Result<CollectorState, UsageError> {
+        let Collect::Asked(state) = self.collect else {
+            return Err(UsageError::NotCollecting);
+        };
+        if facts.kafka_version.len() > MAX_VERSION_LEN
+            || facts.platform_version.len() > MAX_VERSION_LEN
+        {
+            return Err(UsageError::FactTooLong);
+        }
+        Ok(state)
     }
 
     fn config(&self) -> &ReporterConfig {
