@@ -22,10 +22,17 @@
 //! truncation.
 
 use core::fmt;
-use heapless::Vec;
+use heapless::{String, Vec};
 
-/// Capacity the Linux shells use: a logical line (raw) and its decoded key plus value (UTF-8)
-/// must each fit in this many bytes.
+use decode::{DecodeFailure, Field};
+use scan::{ends_in_backslash, find_eol, find_eol_or_special, find_key_stop};
+
+mod decode;
+mod scan;
+
+/// Capacity the Linux shells use: a logical line (raw) must fit in this many bytes, and so must
+/// the UTF-8 of those of its key and value that hold escapes or non-ASCII bytes (plain ASCII
+/// ones are used in place).
 pub const DEFAULT_CAPACITY: usize = 64 * 1024;
 
 /// One `key=value` entry, borrowed from the parser until the next call.
@@ -51,7 +58,8 @@ pub enum ParseError {
         /// Line on which the offending logical line starts.
         line: u32,
     },
-    /// The logical line, or its decoded key and value, needs more than `capacity` bytes.
+    /// The logical line, or the decoded text of its escaped or non-ASCII key and value, needs
+    /// more than `capacity` bytes.
     LineTooLong {
         /// Line on which the logical line starts.
         line: u32,
@@ -116,16 +124,21 @@ enum Mode {
 #[derive(Clone, Debug)]
 pub struct PropertiesParser<const N: usize> {
     raw: Vec<u8, N>,
-    out: Vec<u8, N>,
+    /// Decoded key then value.
+    out: String<N>,
     mode: Mode,
     skip_blanks: bool,
     continued: bool,
     backslash: bool,
+    /// The line may hold a backslash or a non-ASCII byte, so it may need decoding.
+    special: bool,
     /// Physical line terminators seen so far.
     lines: u32,
     prev_cr: bool,
     start_line: u32,
     failed: Option<ParseError>,
+    /// The last property may borrow `raw`: it is cleared on the next call, not at emit.
+    emitted: bool,
 }
 
 impl<const N: usize> Default for PropertiesParser<N> {
@@ -139,15 +152,17 @@ impl<const N: usize> PropertiesParser<N> {
     pub const fn new() -> Self {
         Self {
             raw: Vec::new(),
-            out: Vec::new(),
+            out: String::new(),
             mode: Mode::Line,
             skip_blanks: true,
             continued: false,
             backslash: false,
+            special: false,
             lines: 0,
             prev_cr: false,
             start_line: 1,
             failed: None,
+            emitted: false,
         }
     }
 
@@ -159,7 +174,68 @@ impl<const N: usize> PropertiesParser<N> {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        if core::mem::take(&mut self.emitted) {
+            self.raw.clear();
+        }
         while let Some((&b, rest)) = input.split_first() {
+            // Fast paths: whole runs without a line terminator, which is most of a file.
+            // Processing them byte by byte gives the same state, only slower.
+            match self.mode {
+                Mode::Comment => {
+                    let n = find_eol(input);
+                    if n > 0 {
+                        self.prev_cr = false;
+                    }
+                    // The terminator ends the comment.
+                    let Some((&b, rest)) = input.get(n..).and_then(<[u8]>::split_first) else {
+                        *input = &[];
+                        break;
+                    };
+                    *input = rest;
+                    self.count_line(b);
+                    self.mode = Mode::Line;
+                    self.skip_blanks = true;
+                    continue;
+                }
+                // Leading blanks (indented continuations): skipped, nothing else changes.
+                Mode::Line if self.skip_blanks => {
+                    let n = input.iter().take_while(|&&c| is_blank(c)).count();
+                    if n > 0 {
+                        *input = &input[n..];
+                        self.prev_cr = false;
+                        continue;
+                    }
+                }
+                // A non-empty line past its leading blanks: copy up to the terminator.
+                Mode::Line if !self.skip_blanks && !self.raw.is_empty() => {
+                    let n = if self.special {
+                        find_eol(input)
+                    } else {
+                        self.find_eol_noting_special(input)
+                    };
+                    let (run, rest) = input.split_at(n);
+                    if n > 0 {
+                        self.prev_cr = false;
+                        self.raw
+                            .extend_from_slice(run)
+                            .map_err(|_| self.too_long())?;
+                        self.backslash = ends_in_backslash(run, self.backslash);
+                    }
+                    // The terminator, as `step` would take it for a non-empty line.
+                    let Some((&b, rest)) = rest.split_first() else {
+                        *input = &[];
+                        break;
+                    };
+                    *input = rest;
+                    self.count_line(b);
+                    if self.backslash {
+                        self.mode = Mode::Continuation { cr: b == b'\r' };
+                        continue;
+                    }
+                    return self.emit().map(Some);
+                }
+                _ => {}
+            }
             *input = rest;
             self.count_line(b);
             match self.mode {
@@ -195,6 +271,9 @@ impl<const N: usize> PropertiesParser<N> {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        if core::mem::take(&mut self.emitted) {
+            self.raw.clear();
+        }
         let pending = match self.mode {
             Mode::Comment => false,
             // Java checks for EOF right after the line terminator, before dropping the
@@ -219,6 +298,7 @@ impl<const N: usize> PropertiesParser<N> {
             self.skip_blanks = true;
             self.continued = false;
             self.backslash = false;
+            self.special = false;
             return Ok(None);
         }
         // `emit` resets the per-line state.
@@ -263,6 +343,7 @@ impl<const N: usize> PropertiesParser<N> {
                 self.start_line = self.lines.saturating_add(1);
             }
             self.raw.push(b).map_err(|_| self.too_long())?;
+            self.special |= b == b'\\' || !b.is_ascii();
             self.backslash = b == b'\\' && !self.backslash;
             return Ok(false);
         }
@@ -277,6 +358,20 @@ impl<const N: usize> PropertiesParser<N> {
         Ok(true)
     }
 
+    /// [`find_eol`], and in the same pass whether a backslash or a non-ASCII byte comes first,
+    /// which sets `special`.
+    fn find_eol_noting_special(&mut self, s: &[u8]) -> usize {
+        let at = find_eol_or_special(s);
+        match s.get(at) {
+            Some(b'\r' | b'\n') | None => at,
+            Some(_) => {
+                // Maybe just a control byte: `special` only means "check before use".
+                self.special = true;
+                at + find_eol(s.get(at..).unwrap_or_default())
+            }
+        }
+    }
+
     fn too_long(&mut self) -> ParseError {
         let e = ParseError::LineTooLong {
             line: self.start_line,
@@ -288,17 +383,28 @@ impl<const N: usize> PropertiesParser<N> {
 
     /// Splits the raw line into key and value (`Properties.load0`) and decodes both.
     fn emit(&mut self) -> Result<Property<'_>, ParseError> {
-        let (key, value) = split(&self.raw);
         let line = self.start_line;
-        self.out.clear();
-        let decoded = decode(key, &mut self.out)
-            .and_then(|key_len| decode(value, &mut self.out).map(|_| key_len));
-        self.raw.clear();
         self.skip_blanks = true;
         self.continued = false;
         self.backslash = false;
-        let key_len = match decoded {
-            Ok(n) => n,
+        self.emitted = true;
+        let special = core::mem::take(&mut self.special);
+        let (key_end, value_start) = split(&self.raw);
+        if !special {
+            // Plain ASCII, the usual case: key and value are slices of the line itself.
+            let text = core::str::from_utf8(&self.raw).unwrap_or_default();
+            return Ok(Property {
+                key: text.get(..key_end).unwrap_or_default(),
+                value: text.get(value_start..).unwrap_or_default(),
+                line,
+            });
+        }
+        let (key, value) = (&self.raw[..key_end], &self.raw[value_start..]);
+        self.out.clear();
+        let decoded = Field::decode(key, &mut self.out)
+            .and_then(|k| Field::decode(value, &mut self.out).map(|v| (k, v)));
+        let (k, v) = match decoded {
+            Ok(fields) => fields,
             Err(kind) => {
                 let e = match kind {
                     DecodeFailure::Malformed => ParseError::MalformedUnicodeEscape { line },
@@ -308,11 +414,11 @@ impl<const N: usize> PropertiesParser<N> {
                 return Err(e);
             }
         };
-        let (key, value) = self.out.split_at(key_len);
-        // Both halves were built from whole UTF-8 sequences, so this never fails.
-        let key = core::str::from_utf8(key).unwrap_or_default();
-        let value = core::str::from_utf8(value).unwrap_or_default();
-        Ok(Property { key, value, line })
+        Ok(Property {
+            key: k.resolve(key, &self.out),
+            value: v.resolve(value, &self.out),
+            line,
+        })
     }
 }
 
@@ -320,122 +426,45 @@ fn is_blank(c: u8) -> bool {
     c == b' ' || c == b'\t' || c == 0x0c
 }
 
-/// `Properties.load0`: the raw key and the raw value of one logical line.
-fn split(line: &[u8]) -> (&[u8], &[u8]) {
+/// `Properties.load0`: where the raw key ends and the raw value starts in one logical line.
+fn split(line: &[u8]) -> (usize, usize) {
     let mut key_len = 0;
-    let mut value_start = line.len();
     let mut has_sep = false;
-    let mut backslash = false;
-    while let Some(&c) = line.get(key_len) {
-        if !backslash && (c == b'=' || c == b':') {
-            value_start = key_len + 1;
-            has_sep = true;
+    let mut value_start = line.len();
+    while let Some(rest) = line.get(key_len..) {
+        // Blanks, and the control bytes that share their range, then `=`, `:` and `\`.
+        key_len += find_key_stop(rest);
+        let Some(&c) = line.get(key_len) else {
             break;
+        };
+        if c < b' ' && !is_blank(c) {
+            key_len += 1;
+            continue;
         }
-        if !backslash && is_blank(c) {
-            value_start = key_len + 1;
-            break;
+        if c == b'\\' {
+            // The escaped character belongs to the key, whatever it is.
+            key_len = (key_len + 2).min(line.len());
+            continue;
         }
-        backslash = c == b'\\' && !backslash;
-        key_len += 1;
+        value_start = key_len + 1;
+        has_sep = c == b'=' || c == b':';
+        break;
     }
-    while let Some(&c) = line.get(value_start) {
-        if !is_blank(c) {
+    let blanks = line
+        .get(value_start..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&c| {
+            if is_blank(c) {
+                return false;
+            }
             if !has_sep && (c == b'=' || c == b':') {
                 has_sep = true;
-            } else {
-                break;
+                return false;
             }
-        }
-        value_start += 1;
-    }
-    (&line[..key_len], &line[value_start..])
-}
-
-enum DecodeFailure {
-    Malformed,
-    Full,
-}
-
-/// `Properties.loadConvert`, writing UTF-8. Returns the length of `out` afterwards.
-fn decode<const N: usize>(raw: &[u8], out: &mut Vec<u8, N>) -> Result<usize, DecodeFailure> {
-    let mut utf16 = Utf16Sink::default();
-    let mut i = 0;
-    while let Some(&c) = raw.get(i) {
-        i += 1;
-        let unit = if c != b'\\' {
-            u16::from(c)
-        } else {
-            // The line never ends in an unescaped backslash, so an escape always has its
-            // character; stop quietly if that ever fails to hold.
-            let Some(&e) = raw.get(i) else { break };
-            i += 1;
-            match e {
-                b'u' => {
-                    let digits = raw.get(i..i + 4).ok_or(DecodeFailure::Malformed)?;
-                    i += 4;
-                    digits.iter().try_fold(0u16, |acc, &d| {
-                        let v = (d as char).to_digit(16).ok_or(DecodeFailure::Malformed)?;
-                        Ok((acc << 4) | v as u16)
-                    })?
-                }
-                b't' => 0x09,
-                b'r' => 0x0d,
-                b'n' => 0x0a,
-                b'f' => 0x0c,
-                other => u16::from(other),
-            }
-        };
-        utf16.push(unit, out)?;
-    }
-    utf16.flush(out)?;
-    Ok(out.len())
-}
-
-/// Turns UTF-16 code units into UTF-8, pairing surrogates; a lone one becomes U+FFFD.
-#[derive(Default)]
-struct Utf16Sink {
-    high: Option<u16>,
-}
-
-impl Utf16Sink {
-    fn push<const N: usize>(
-        &mut self,
-        unit: u16,
-        out: &mut Vec<u8, N>,
-    ) -> Result<(), DecodeFailure> {
-        if let Some(high) = self.high.take() {
-            if (0xDC00..=0xDFFF).contains(&unit) {
-                let c = 0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
-                return put(
-                    char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER),
-                    out,
-                );
-            }
-            put(char::REPLACEMENT_CHARACTER, out)?;
-        }
-        if (0xD800..=0xDBFF).contains(&unit) {
-            self.high = Some(unit);
-            return Ok(());
-        }
-        put(
-            char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER),
-            out,
-        )
-    }
-
-    fn flush<const N: usize>(&mut self, out: &mut Vec<u8, N>) -> Result<(), DecodeFailure> {
-        match self.high.take() {
-            Some(_) => put(char::REPLACEMENT_CHARACTER, out),
-            None => Ok(()),
-        }
-    }
-}
-
-fn put<const N: usize>(c: char, out: &mut Vec<u8, N>) -> Result<(), DecodeFailure> {
-    let mut tmp = [0u8; 4];
-    out.extend_from_slice(c.encode_utf8(&mut tmp).as_bytes())
-        .map_err(|_| DecodeFailure::Full)
+            true
+        });
+    (key_len, blanks.map_or(line.len(), |b| value_start + b))
 }
 
 #[cfg(test)]

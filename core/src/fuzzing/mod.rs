@@ -30,10 +30,34 @@ impl Digest {
     }
 }
 
+/// A parser as the fuzz bodies drive it: the real one or the reference model.
+trait Parser {
+    fn next<'s>(&'s mut self, input: &mut &[u8]) -> Result<Option<Property<'s>>, ParseError>;
+    fn finish(&mut self) -> Result<Option<Property<'_>>, ParseError>;
+}
+
+impl<const N: usize> Parser for PropertiesParser<N> {
+    fn next<'s>(&'s mut self, input: &mut &[u8]) -> Result<Option<Property<'s>>, ParseError> {
+        PropertiesParser::next(self, input)
+    }
+    fn finish(&mut self) -> Result<Option<Property<'_>>, ParseError> {
+        PropertiesParser::finish(self)
+    }
+}
+
+impl<const N: usize> Parser for reference::ReferenceParser<N> {
+    fn next<'s>(&'s mut self, input: &mut &[u8]) -> Result<Option<Property<'s>>, ParseError> {
+        reference::ReferenceParser::next(self, input)
+    }
+    fn finish(&mut self) -> Result<Option<Property<'_>>, ParseError> {
+        reference::ReferenceParser::finish(self)
+    }
+}
+
 fn digest_chunks<'a>(
+    mut parser: impl Parser,
     chunks: impl Iterator<Item = &'a [u8]>,
 ) -> (Digest, usize, Result<(), ParseError>) {
-    let mut parser = PropertiesParser::<CAP>::new();
     let mut digest = Digest::new();
     let mut count = 0;
     let run = || {
@@ -54,15 +78,18 @@ fn digest_chunks<'a>(
 }
 
 /// The first byte picks a chunk size (1..=64); parsing in those chunks must give exactly the
-/// events and error of parsing the rest in one piece.
+/// events and error of parsing the rest in one piece, and both must match the byte-at-a-time
+/// reference parser.
 pub fn properties(data: &[u8]) {
     let Some((&size, input)) = data.split_first() else {
         return;
     };
     let size = usize::from(size % 64) + 1;
-    let whole = digest_chunks(core::iter::once(input));
-    let chunked = digest_chunks(input.chunks(size));
+    let whole = digest_chunks(PropertiesParser::<CAP>::new(), core::iter::once(input));
+    let chunked = digest_chunks(PropertiesParser::<CAP>::new(), input.chunks(size));
     assert_eq!(whole, chunked, "chunk size {size}");
+    let reference = digest_chunks(reference::ReferenceParser::<CAP>::new(), input.chunks(size));
+    assert_eq!(whole, reference, "reference, chunk size {size}");
 }
 
 /// Building a config from arbitrary bytes never panics; reading in one piece agrees with
@@ -119,5 +146,6 @@ pub fn record(data: &[u8]) {
     assert_eq!(again, record);
 }
 
+mod reference;
 mod reporter;
 pub use reporter::{reporter, Checker, MAX_IDS};
