@@ -38,6 +38,7 @@
 #[cfg(test)]
 extern crate std;
 
+mod ascii;
 pub mod config;
 pub mod customer;
 pub mod jitter;

@@ -179,62 +179,65 @@ impl<const N: usize> PropertiesParser<N> {
         }
         while let Some((&b, rest)) = input.split_first() {
             // Fast paths: whole runs without a line terminator, which is most of a file.
-            // Processing them byte by byte gives the same state, only slower.
-            match self.mode {
-                Mode::Comment => {
-                    let n = find_eol(input);
-                    if n > 0 {
-                        self.prev_cr = false;
-                    }
-                    // The terminator ends the comment.
-                    let Some((&b, rest)) = input.get(n..).and_then(<[u8]>::split_first) else {
-                        *input = &[];
-                        break;
-                    };
-                    *input = rest;
-                    self.count_line(b);
-                    self.mode = Mode::Line;
-                    self.skip_blanks = true;
-                    continue;
-                }
-                // Leading blanks (indented continuations): skipped, nothing else changes.
-                Mode::Line if self.skip_blanks => {
-                    let n = input.iter().take_while(|&&c| is_blank(c)).count();
-                    if n > 0 {
-                        *input = &input[n..];
-                        self.prev_cr = false;
+            // Processing them byte by byte gives the same state, only slower; without the
+            // `fast-parse` feature (microcontrollers) they are left out to save flash.
+            if cfg!(feature = "fast-parse") {
+                match self.mode {
+                    Mode::Comment => {
+                        let n = find_eol(input);
+                        if n > 0 {
+                            self.prev_cr = false;
+                        }
+                        // The terminator ends the comment.
+                        let Some((&b, rest)) = input.get(n..).and_then(<[u8]>::split_first) else {
+                            *input = &[];
+                            break;
+                        };
+                        *input = rest;
+                        self.count_line(b);
+                        self.mode = Mode::Line;
+                        self.skip_blanks = true;
                         continue;
                     }
-                }
-                // A non-empty line past its leading blanks: copy up to the terminator.
-                Mode::Line if !self.skip_blanks && !self.raw.is_empty() => {
-                    let n = if self.special {
-                        find_eol(input)
-                    } else {
-                        self.find_eol_noting_special(input)
-                    };
-                    let (run, rest) = input.split_at(n);
-                    if n > 0 {
-                        self.prev_cr = false;
-                        self.raw
-                            .extend_from_slice(run)
-                            .map_err(|_| self.too_long())?;
-                        self.backslash = ends_in_backslash(run, self.backslash);
+                    // Leading blanks (indented continuations): skipped, nothing else changes.
+                    Mode::Line if self.skip_blanks => {
+                        let n = input.iter().take_while(|&&c| is_blank(c)).count();
+                        if n > 0 {
+                            *input = &input[n..];
+                            self.prev_cr = false;
+                            continue;
+                        }
                     }
-                    // The terminator, as `step` would take it for a non-empty line.
-                    let Some((&b, rest)) = rest.split_first() else {
-                        *input = &[];
-                        break;
-                    };
-                    *input = rest;
-                    self.count_line(b);
-                    if self.backslash {
-                        self.mode = Mode::Continuation { cr: b == b'\r' };
-                        continue;
+                    // A non-empty line past its leading blanks: copy up to the terminator.
+                    Mode::Line if !self.skip_blanks && !self.raw.is_empty() => {
+                        let n = if self.special {
+                            find_eol(input)
+                        } else {
+                            self.find_eol_noting_special(input)
+                        };
+                        let (run, rest) = input.split_at(n);
+                        if n > 0 {
+                            self.prev_cr = false;
+                            self.raw
+                                .extend_from_slice(run)
+                                .map_err(|_| self.too_long())?;
+                            self.backslash = ends_in_backslash(run, self.backslash);
+                        }
+                        // The terminator, as `step` would take it for a non-empty line.
+                        let Some((&b, rest)) = rest.split_first() else {
+                            *input = &[];
+                            break;
+                        };
+                        *input = rest;
+                        self.count_line(b);
+                        if self.backslash {
+                            self.mode = Mode::Continuation { cr: b == b'\r' };
+                            continue;
+                        }
+                        return self.emit().map(Some);
                     }
-                    return self.emit().map(Some);
+                    _ => {}
                 }
-                _ => {}
             }
             *input = rest;
             self.count_line(b);

@@ -7,6 +7,8 @@
 
 use core::fmt;
 
+use crate::ascii::{self, contains_any};
+
 /// `http` or `https`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -86,7 +88,17 @@ impl<'a> HttpUrl<'a> {
         if s.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(UrlError::InvalidCharacter);
         }
-        let (scheme, rest) = s.split_once("://").ok_or(UrlError::MissingScheme)?;
+        // By hand: `split_once("://")` brings in the two-way substring searcher, 1 KiB of
+        // code on a microcontroller.
+        let sep = s
+            .as_bytes()
+            .windows(3)
+            .position(|w| w == b"://")
+            .ok_or(UrlError::MissingScheme)?;
+        let (scheme, rest) = (
+            s.get(..sep).unwrap_or_default(),
+            s.get(sep + 3..).unwrap_or_default(),
+        );
         let scheme = if scheme.eq_ignore_ascii_case("https") {
             Scheme::Https
         } else if scheme.eq_ignore_ascii_case("http") {
@@ -100,12 +112,18 @@ impl<'a> HttpUrl<'a> {
         } else {
             return Err(UrlError::MissingScheme);
         };
-        if rest.contains('#') {
+        if contains_any(rest, b"#") {
             return Err(UrlError::Fragment);
         }
-        let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(end);
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
+        let end = rest
+            .bytes()
+            .position(|b| b == b'/' || b == b'?')
+            .unwrap_or(rest.len());
+        let (authority, path) = (
+            rest.get(..end).unwrap_or_default(),
+            rest.get(end..).unwrap_or_default(),
+        );
+        let (userinfo, hostport) = match ascii::rsplit_once(authority, b'@') {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
@@ -150,24 +168,27 @@ impl fmt::Display for Redacted<'_, '_> {
 
 fn split_port(hostport: &str) -> Result<(&str, Option<u16>), UrlError> {
     let colon = if hostport.starts_with('[') {
-        let close = hostport.find(']').ok_or(UrlError::InvalidHost)?;
-        match &hostport[close + 1..] {
+        let close = hostport
+            .bytes()
+            .position(|b| b == b']')
+            .ok_or(UrlError::InvalidHost)?;
+        match hostport.get(close + 1..).unwrap_or_default() {
             "" => None,
             r if r.starts_with(':') => Some(close + 1),
             _ => return Err(UrlError::InvalidHost),
         }
     } else {
-        hostport.rfind(':')
+        hostport.bytes().rposition(|b| b == b':')
     };
     let Some(colon) = colon else {
         return Ok((hostport, None));
     };
-    let digits = &hostport[colon + 1..];
+    let (host, digits) = ascii::split_around(hostport, colon);
     if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(UrlError::InvalidPort);
     }
     match digits.parse::<u16>() {
-        Ok(p) if p > 0 => Ok((&hostport[..colon], Some(p))),
+        Ok(p) if p > 0 => Ok((host, Some(p))),
         _ => Err(UrlError::InvalidPort),
     }
 }
@@ -178,7 +199,7 @@ fn validate_host(host: &str) -> Result<(), UrlError> {
     }
     if let Some(inner) = host.strip_prefix('[') {
         let inner = inner.strip_suffix(']').ok_or(UrlError::InvalidHost)?;
-        let ok = inner.contains(':')
+        let ok = contains_any(inner, b":")
             && inner
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
@@ -188,7 +209,7 @@ fn validate_host(host: &str) -> Result<(), UrlError> {
             Err(UrlError::InvalidHost)
         };
     }
-    let labels_ok = host.split('.').enumerate().all(|(i, label)| {
+    let labels_ok = ascii::split(host, b'.').enumerate().all(|(i, label)| {
         // A single trailing dot (fully qualified name) is fine.
         (label.is_empty() && i > 0 && host.ends_with('.') && host.len() > 1)
             || (!label.is_empty()
@@ -199,7 +220,11 @@ fn validate_host(host: &str) -> Result<(), UrlError> {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
     });
-    if labels_ok && host.len() <= 253 && !host.starts_with('.') && !host.contains("..") {
+    if labels_ok
+        && host.len() <= 253
+        && !host.starts_with('.')
+        && !host.as_bytes().windows(2).any(|w| w == b"..")
+    {
         Ok(())
     } else {
         Err(UrlError::InvalidHost)

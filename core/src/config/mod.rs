@@ -10,11 +10,12 @@
 
 mod keys;
 
-use core::fmt::{self, Write as _};
+use core::fmt;
 use heapless::String;
 
 pub use keys::{suggest, Key, Suggestion, CLIENT_PREFIX, PREFIX};
 
+use crate::ascii;
 use crate::customer::{self, CustomerClass};
 use crate::properties::{ParseError, PropertiesParser, Property};
 use crate::url::{HttpUrl, Scheme, UrlError};
@@ -52,8 +53,6 @@ pub enum Warning<'a> {
         key: &'a str,
         /// Its line.
         line: u32,
-        /// The key it probably means.
-        suggestion: Suggestion,
     },
     /// The customer ID is not valid; reporting continues as `anonymous`.
     InvalidCustomerId {
@@ -69,12 +68,23 @@ pub enum Warning<'a> {
     },
 }
 
+impl Warning<'_> {
+    /// For an unknown key, the key it probably means. Worked out on demand: a device that
+    /// never shows warnings never links the edit distance.
+    pub fn suggestion(&self) -> Option<Suggestion> {
+        match *self {
+            Warning::UnknownKey { key, .. } => Some(suggest(key)),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Warning<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Warning::UnknownKey { key, line, suggestion } => {
+            Warning::UnknownKey { key, line } => {
                 write!(f, "line {line}: unknown setting {key}")?;
-                match suggestion {
+                match suggest(key) {
                     Suggestion::Renamed(k) => write!(f, " (renamed; use {k})"),
                     Suggestion::DidYouMean(k) => write!(f, " (did you mean {k}?)"),
                     Suggestion::None => write!(f, " (ignored)"),
@@ -216,10 +226,9 @@ impl ConfigBuilder {
         let Some(key) = Key::from_name(p.key) else {
             let client_setting =
                 p.key.len() > CLIENT_PREFIX.len() && p.key.starts_with(CLIENT_PREFIX);
-            return (p.key.starts_with(PREFIX) && !client_setting).then(|| Warning::UnknownKey {
+            return (p.key.starts_with(PREFIX) && !client_setting).then_some(Warning::UnknownKey {
                 key: p.key,
                 line: p.line,
-                suggestion: suggest(p.key),
             });
         };
         let mut value = String::new();
@@ -230,7 +239,7 @@ impl ConfigBuilder {
             while !p.value.is_char_boundary(cut) {
                 cut -= 1;
             }
-            let _ = value.push_str(&p.value[..cut]);
+            let _ = value.push_str(p.value.get(..cut).unwrap_or_default());
         }
         self.slots[key.index()] = Some(Slot {
             value,
@@ -321,7 +330,7 @@ impl ConfigBuilder {
     fn value(&self, key: Key) -> Option<(&str, u32)> {
         self.slots[key.index()]
             .as_ref()
-            .map(|s| (s.value.trim(), s.line))
+            .map(|s| (s.value.trim_ascii(), s.line))
     }
 
     fn error(&self, key: Key, reason: Reason) -> ConfigError<'_> {
@@ -439,12 +448,17 @@ impl ConfigBuilder {
         let mut url = String::new();
         match self.value(key) {
             None => {
-                let _ = write!(
-                    url,
-                    "{}://{DEFAULT_ENDPOINT_HOST}/{}",
+                // Pieces, not `write!`: the formatting machinery is 1 KiB on a microcontroller.
+                // The default URL is far shorter than the capacity.
+                for piece in [
                     scheme.as_str(),
-                    class.endpoint_suffix()
-                );
+                    "://",
+                    DEFAULT_ENDPOINT_HOST,
+                    "/",
+                    class.endpoint_suffix(),
+                ] {
+                    let _ = url.push_str(piece);
+                }
             }
             Some(("", _)) => return Ok(None),
             Some((v, _)) => {
@@ -466,8 +480,8 @@ impl ConfigBuilder {
             None | Some(("", _)) => return Ok(None),
             Some((v, _)) => v,
         };
-        let valid = v.split(',').map(str::trim).all(|server| {
-            let Some((host, port)) = server.rsplit_once(':') else {
+        let valid = ascii::split(v, b',').map(str::trim_ascii).all(|server| {
+            let Some((host, port)) = ascii::rsplit_once(server, b':') else {
                 return false;
             };
             let host = host
@@ -475,7 +489,7 @@ impl ConfigBuilder {
                 .and_then(|h| h.strip_suffix(']'))
                 .unwrap_or(host);
             !host.is_empty()
-                && !host.contains(['/', ' ', '@'])
+                && !ascii::contains_any(host, b"/ @")
                 && port.parse::<u16>().is_ok_and(|p| p > 0)
         });
         if !valid {

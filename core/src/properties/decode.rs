@@ -136,6 +136,9 @@ fn push_ascii<const N: usize>(ascii: &[u8], out: &mut String<N>) -> Result<(), D
 /// Appends one character.
 #[inline(always)]
 fn put<const N: usize>(c: char, out: &mut String<N>) -> Result<(), DecodeFailure> {
+    if !cfg!(feature = "fast-parse") {
+        return out.push(c).map_err(|_| DecodeFailure::Full);
+    }
     // One branch per UTF-8 length, so that each copy has a length known when compiling and
     // becomes plain stores rather than a `memcpy` call.
     let pushed = match u32::from(c) {

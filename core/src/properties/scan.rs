@@ -1,5 +1,5 @@
-//! Finding bytes fast in safe code: eight bytes at a time in a `u64` ("SWAR"), which is
-//! portable to a microcontroller and needs neither `unsafe` nor SIMD intrinsics.
+//! Finding bytes fast in safe code: a machine word at a time ("SWAR": eight bytes on a PC,
+//! four on a Cortex-M), portable, and needing neither `unsafe` nor SIMD intrinsics.
 
 /// Index of the first `\r` or `\n` in `s`, or its length.
 pub(super) fn find_eol(s: &[u8]) -> usize {
@@ -8,7 +8,7 @@ pub(super) fn find_eol(s: &[u8]) -> usize {
     let mut from = 0;
     loop {
         let rest = s.get(from..).unwrap_or_default();
-        let at = from + first_match(rest, |word| swar::below(word, 0x0E));
+        let at = from + search(rest, |word| swar::below(word, 0x0E), |b| b < 0x0E);
         match s.get(at) {
             Some(b'\r' | b'\n') | None => return at,
             Some(_) => from = at + 1,
@@ -19,49 +19,73 @@ pub(super) fn find_eol(s: &[u8]) -> usize {
 /// Index of the first byte that is a line end, a backslash, non-ASCII, or another control byte
 /// below 0x0E (rare; the caller checks which it found).
 pub(super) fn find_eol_or_special(s: &[u8]) -> usize {
-    first_match(s, |word| {
-        swar::below(word, 0x0E) | swar::zero_bytes(word ^ swar::splat(b'\\')) | (word & swar::HIGH)
-    })
+    search(
+        s,
+        |word| {
+            swar::below(word, 0x0E)
+                | swar::zero_bytes(word ^ swar::splat(b'\\'))
+                | (word & swar::HIGH)
+        },
+        |b| b < 0x0E || b == b'\\' || b >= 0x80,
+    )
 }
 
 /// Index of the first byte that may end a key: `=`, `:`, `\`, a blank, or a control byte
 /// (rare; the caller checks which it found).
 pub(super) fn find_key_stop(s: &[u8]) -> usize {
-    first_match(s, |word| {
-        swar::below(word, b' ' + 1)
-            | swar::zero_bytes(word ^ swar::splat(b'='))
-            | swar::zero_bytes(word ^ swar::splat(b':'))
-            | swar::zero_bytes(word ^ swar::splat(b'\\'))
-    })
+    search(
+        s,
+        |word| {
+            swar::below(word, b' ' + 1)
+                | swar::zero_bytes(word ^ swar::splat(b'='))
+                | swar::zero_bytes(word ^ swar::splat(b':'))
+                | swar::zero_bytes(word ^ swar::splat(b'\\'))
+        },
+        |b| b <= b' ' || b == b'=' || b == b':' || b == b'\\',
+    )
 }
 
 /// Index of the first backslash or non-ASCII byte in `s`, or its length: the bytes before it
 /// decode to themselves.
 pub(super) fn find_escape_or_high(s: &[u8]) -> usize {
-    first_match(s, |word| {
-        swar::zero_bytes(word ^ swar::splat(b'\\')) | (word & swar::HIGH)
-    })
+    search(
+        s,
+        |word| swar::zero_bytes(word ^ swar::splat(b'\\')) | (word & swar::HIGH),
+        |b| b == b'\\' || b >= 0x80,
+    )
+}
+
+/// Index of the first byte of `s` that `byte` accepts, or its length; `mask` says the same of
+/// a whole word (see [`first_match`]). Without the `fast-parse` feature, byte by byte: on a
+/// microcontroller the four word-at-a-time copies cost more flash than they save time.
+#[inline(always)]
+fn search(s: &[u8], mask: impl Fn(Word) -> Word, byte: impl Fn(u8) -> bool) -> usize {
+    if cfg!(feature = "fast-parse") {
+        first_match(s, mask)
+    } else {
+        s.iter().position(|&b| byte(b)).unwrap_or(s.len())
+    }
 }
 
 /// Scans `s` eight bytes at a time; `mask` sets the high bit of every byte that matches (the
 /// lowest one exactly; bits above it may be spurious).
 #[inline(always)]
-fn first_match(s: &[u8], mask: impl Fn(u64) -> u64) -> usize {
-    let lowest = |m: u64| (m.trailing_zeros() / 8) as usize;
-    // Sixteen bytes a round: one branch for two words.
+fn first_match(s: &[u8], mask: impl Fn(Word) -> Word) -> usize {
+    let lowest = |m: Word| (m.trailing_zeros() / 8) as usize;
+    // Two words a round: one branch for both.
     let mut rest = s;
-    while let Some((block, tail)) = rest.split_first_chunk::<16>() {
-        let both = u128::from_le_bytes(*block);
-        let (lo, hi) = (mask(both as u64), mask((both >> 64) as u64));
+    while let Some((pair, tail)) = rest.split_first_chunk::<{ 2 * W }>() {
+        let (lo, hi) = pair.split_at(W);
+        let (lo, hi) = (mask(word(lo)), mask(word(hi)));
         if lo | hi != 0 {
             // Both halves as one number: no branch on which half matched.
-            let both = u128::from(hi) << 64 | u128::from(lo);
+            let both = (hi as Pair) << Word::BITS | lo as Pair;
             return s.len() - rest.len() + (both.trailing_zeros() / 8) as usize;
         }
         rest = tail;
     }
-    if let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        let m = mask(u64::from_le_bytes(*word));
+    if let Some((w, tail)) = rest.split_first_chunk::<W>() {
+        let m = mask(Word::from_le_bytes(*w));
         if m != 0 {
             return s.len() - rest.len() + lowest(m);
         }
@@ -72,43 +96,64 @@ fn first_match(s: &[u8], mask: impl Fn(u64) -> u64) -> usize {
     if tail == 0 {
         return at;
     }
-    let m = if let Some(last) = s.last_chunk::<8>() {
-        // Re-read the last eight bytes, ignoring the ones already checked.
-        mask(u64::from_le_bytes(*last)) >> (8 * (8 - tail))
+    let m = if let Some(last) = s.last_chunk::<W>() {
+        // Re-read the last word, ignoring the bytes already checked.
+        mask(Word::from_le_bytes(*last)) >> (8 * (W - tail))
     } else {
         // Shorter than a word: assemble it (a `copy_from_slice` would call `memcpy`).
-        let word = s.iter().rev().fold(0u64, |w, &b| (w << 8) | u64::from(b));
-        mask(word) & swar::low_bytes(tail)
+        let w = s
+            .iter()
+            .rev()
+            .fold(0, |w: Word, &b| (w << 8) | Word::from(b));
+        mask(w) & swar::low_bytes(tail)
     };
     at + lowest(m).min(tail)
 }
 
+/// The machine word: eight bytes at a time on a PC, four on a Cortex-M.
+type Word = usize;
+/// Bytes in a word.
+const W: usize = core::mem::size_of::<Word>();
+/// Two words side by side.
+#[cfg(target_pointer_width = "64")]
+type Pair = u128;
+#[cfg(not(target_pointer_width = "64"))]
+type Pair = u64;
+
+/// The first `W` bytes of `s` (which has exactly that many) as a little-endian word.
+#[inline(always)]
+fn word(s: &[u8]) -> Word {
+    s.first_chunk::<W>().map_or(0, |w| Word::from_le_bytes(*w))
+}
+
 /// Word-at-a-time byte search in safe code.
 mod swar {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
+    use super::Word;
 
-    pub(super) const fn splat(b: u8) -> u64 {
-        ONES * b as u64
+    const ONES: Word = Word::MAX / 0xFF;
+    pub(super) const HIGH: Word = ONES * 0x80;
+
+    pub(super) const fn splat(b: u8) -> Word {
+        ONES * b as Word
     }
 
     /// High bit set in each byte of `v` below `n` (at most 0x80): exact for the lowest one.
     #[inline(always)]
-    pub(super) const fn below(v: u64, n: u8) -> u64 {
+    pub(super) const fn below(v: Word, n: u8) -> Word {
         v.wrapping_sub(splat(n)) & !v & HIGH
     }
 
     /// High bit set in each zero byte of `v`: exact for the lowest one, and for the others
     /// unless a lower byte was zero.
     #[inline(always)]
-    pub(super) const fn zero_bytes(v: u64) -> u64 {
+    pub(super) const fn zero_bytes(v: Word) -> Word {
         v.wrapping_sub(ONES) & !v & HIGH
     }
 
-    /// High bits of the `n` (< 8) low bytes.
+    /// High bits of the `n` (less than a word) low bytes.
     #[inline(always)]
-    pub(super) const fn low_bytes(n: usize) -> u64 {
-        HIGH & ((1u64 << (8 * n)) - 1)
+    pub(super) const fn low_bytes(n: usize) -> Word {
+        HIGH & ((1 << (8 * n)) - 1)
     }
 }
 

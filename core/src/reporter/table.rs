@@ -53,8 +53,9 @@ impl Table {
     pub(crate) fn push(&mut self, entry: Entry, cap: usize, busy: impl Fn(RecordId) -> bool) {
         while self.entries.len() >= cap {
             let victim = self.entries.iter().position(|e| !busy(e.id)).unwrap_or(0);
-            let old = self.entries.remove(victim);
-            self.note_removal(old.id, RemoveReason::DroppedByCap);
+            if let Some(old) = self.remove_at(victim) {
+                self.note_removal(old.id, RemoveReason::DroppedByCap);
+            }
         }
         // Cannot fail: the loop made room (cap <= SPOOL_CAPACITY).
         let _ = self.entries.push(entry);
@@ -68,11 +69,22 @@ impl Table {
         let entry = &mut self.entries[pos];
         entry.pending.remove(sink);
         if entry.pending.is_empty() {
-            let entry = self.entries.remove(pos);
-            self.note_removal(entry.id, RemoveReason::Delivered);
+            if let Some(entry) = self.remove_at(pos) {
+                self.note_removal(entry.id, RemoveReason::Delivered);
+            }
         } else {
             entry.dirty = true;
         }
+    }
+
+    /// `Vec::remove`, keeping the order, by swaps: the one `memmove` call in the core would
+    /// link 1.5 KiB of `memmove` on a microcontroller. At most 32 entries of a few words.
+    fn remove_at(&mut self, i: usize) -> Option<Entry> {
+        let last = self.entries.len().checked_sub(1)?;
+        for j in i..last {
+            self.entries.swap(j, j + 1);
+        }
+        self.entries.pop()
     }
 
     pub(crate) fn note_removal(&mut self, id: RecordId, reason: RemoveReason) {
