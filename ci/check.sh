@@ -3,9 +3,11 @@
 #
 #   ci/check.sh setup     install what the checks need (rustup target, components, a JDK,
 #                         ZooKeeper, the tansu broker)
-#   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt
+#   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt; run the
+#                         microcontroller example and check its sizes (ci/bench sizes)
 #   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
-#   ci/check.sh test      cargo test --workspace (needs java for the differential tests)
+#   ci/check.sh test      cargo test --workspace (needs java for the differential tests), and
+#                         the parser's tests again without the fast-parse feature
 #   ci/check.sh fuzz      build the fuzz targets on stable and replay their seeds; fuzz each
 #                         target for 30 s when nightly and cargo-fuzz are installed
 #   ci/check.sh all       all of the above, in that order
@@ -43,6 +45,8 @@ embedded() {
     step "core for $EMBEDDED_TARGET (no_std, no alloc)"
     cargo build -p support-metrics-core --no-default-features --target "$EMBEDDED_TARGET"
     cargo build -p support-metrics-core --no-default-features --features defmt --target "$EMBEDDED_TARGET"
+    step "core on a microcontroller: the example's cycle on the host, then its sizes"
+    ci/bench sizes
 }
 
 lint() {
@@ -51,6 +55,11 @@ lint() {
     step "clippy"
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p support-metrics-core --all-targets --features _fuzzing -- -D warnings
+    cargo clippy -p support-metrics-core --all-targets --no-default-features --features _fuzzing -- -D warnings
+    step "rustfmt and clippy: ci/mcu (its own workspace)"
+    cargo fmt --manifest-path ci/mcu/Cargo.toml -- --check
+    (cd ci/mcu && cargo clippy -q --release --target-dir ../../target/mcu -- -D warnings &&
+        cargo clippy -q --release --target "$EMBEDDED_TARGET" --target-dir ../../target/mcu -- -D warnings)
 }
 
 TEST_LOG=""
@@ -65,6 +74,9 @@ test() {
     export SUPPORT_METRICS_KAFKA
     echo "tansu listening on $SUPPORT_METRICS_KAFKA"
     cargo test --workspace 2>&1 | tee "$TEST_LOG"
+    step "tests of the parser without fast-parse (the microcontroller build)"
+    cargo test -p support-metrics-core --no-default-features --features _fuzzing 2>&1 | tee -a "$TEST_LOG"
+    cargo test -p support-metrics-tests --no-default-features -- java corpus 2>&1 | tee -a "$TEST_LOG"
     ci/tansu.sh stop "$broker"
     trap - EXIT
 }

@@ -1,6 +1,7 @@
 //! The internal topic through librdkafka: created through the Admin API when missing,
 //! written by an idempotent producer with `acks=all`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,16 +24,23 @@ const METADATA_FAILED: &str = "cannot read cluster metadata";
 /// Producer settings the operator cannot weaken.
 const FIXED: [(&str, &str); 2] = [("acks", "all"), ("enable.idempotence", "true")];
 
+/// The delivery report for the record being waited for. Each record carries a sequence
+/// number: a report for an earlier one (purged after its timeout, reported later) must not
+/// pass for the current one's.
 #[derive(Default)]
 struct Delivery {
+    current: AtomicUsize,
     result: Mutex<Option<Result<(), KafkaError>>>,
 }
 
 impl ClientContext for Delivery {}
 
 impl ProducerContext for Delivery {
-    type DeliveryOpaque = ();
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    type DeliveryOpaque = usize;
+    fn delivery(&self, result: &DeliveryResult<'_>, sequence: usize) {
+        if sequence != self.current.load(Ordering::SeqCst) {
+            return;
+        }
         let outcome = result.as_ref().map(|_| ()).map_err(|(e, _)| e.clone());
         if let Ok(mut slot) = self.result.lock() {
             *slot = Some(outcome);
@@ -68,6 +76,8 @@ pub struct KafkaTopic {
     topic: String,
     ready: bool,
     warned: bool,
+    /// Sequence number of the last record sent.
+    sequence: usize,
     log: Log,
 }
 
@@ -103,6 +113,7 @@ impl KafkaTopic {
             topic: topic.to_owned(),
             ready: false,
             warned: false,
+            sequence: 0,
             log,
         })
     }
@@ -203,15 +214,26 @@ impl TopicSink for KafkaTopic {
                 Err((_, detail)) => self.log.warn(&detail),
             }
         }
-        if let Ok(mut slot) = self.producer.context().result.lock() {
+        self.sequence += 1;
+        let context = self.producer.context();
+        context.current.store(self.sequence, Ordering::SeqCst);
+        if let Ok(mut slot) = context.result.lock() {
             *slot = None;
         }
-        let record = BaseRecord::to(&self.topic).key(key).payload(value);
+        let record = BaseRecord::with_opaque_to(&self.topic, self.sequence)
+            .key(key)
+            .payload(value);
         if let Err((e, _)) = self.producer.send(record) {
             return (classify(&e), Some(format!("cannot queue the record: {e}")));
         }
+        // rdkafka's `poll` serves events until its timeout even after the acknowledgement
+        // arrived, so poll in short slices, growing while the broker is slow: an ack on
+        // loopback is seen within a millisecond, and a long wait costs few wake-ups.
+        let mut slice = Duration::from_millis(1);
         while Instant::now() < deadline {
-            self.producer.poll(Duration::from_millis(50));
+            self.producer
+                .poll(slice.min(deadline.saturating_duration_since(Instant::now())));
+            slice = (slice * 2).min(Duration::from_millis(64));
             let done = self
                 .producer
                 .context()
