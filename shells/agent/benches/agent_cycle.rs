@@ -86,7 +86,9 @@ fn idle_footprint(dir: &Path, servers: &str, collector: &Collector) {
     )
     .unwrap();
     let before = collector.posts();
-    let mut agent = Command::new(AGENT)
+    // `ci/bench` measures the binary an operator installs (the `dist` profile).
+    let binary = std::env::var("SUPPORT_METRICS_AGENT_BIN").unwrap_or_else(|_| AGENT.to_owned());
+    let mut agent = Command::new(&binary)
         .args(["run", "--config", config.to_str().unwrap()])
         .env("SUPPORT_METRICS_LOG", "warn")
         .env_remove("DO_NOT_TRACK")
@@ -126,6 +128,7 @@ fn idle_footprint(dir: &Path, servers: &str, collector: &Collector) {
         "2. agent idle peak RSS (run, after its first report): {:.1} MiB | peer: - | - | goal <= 8 MiB | {verdict}",
         mib(hwm)
     );
+    println!("   binary: {binary}");
     println!(
         "   now {:.1} MiB = {:.1} anon + {:.1} file-backed; largest: {top}; {threads} threads; \
          idle CPU {:.1} ms over 5 s; SIGTERM: exit {}, final report {}",

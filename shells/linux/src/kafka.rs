@@ -72,7 +72,9 @@ fn client_config(
 /// The topic sink.
 pub struct KafkaTopic {
     producer: BaseProducer<Delivery>,
-    admin: AdminClient<DefaultClientContext>,
+    /// For an admin client, made when needed and dropped after: a second librdkafka
+    /// instance costs threads and memory for the agent's whole life otherwise.
+    admin_config: ClientConfig,
     topic: String,
     ready: bool,
     warned: bool,
@@ -104,12 +106,9 @@ impl KafkaTopic {
         let producer = producer_config
             .create_with_context(Delivery::default())
             .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
-        let admin = base
-            .create()
-            .map_err(|e| format!("cannot create the Kafka admin client: {e}"))?;
         Ok(KafkaTopic {
             producer,
-            admin,
+            admin_config: base,
             topic: topic.to_owned(),
             ready: false,
             warned: false,
@@ -159,8 +158,9 @@ impl KafkaTopic {
         let opts = AdminOptions::new()
             .operation_timeout(Some(timeout))
             .request_timeout(Some(timeout));
+        let admin = self.admin()?;
         let results =
-            futures_executor::block_on(self.admin.create_topics([&new], &opts)).map_err(|e| {
+            futures_executor::block_on(admin.create_topics([&new], &opts)).map_err(|e| {
                 (
                     classify(&e),
                     format!("cannot create topic {}: {e}", self.topic),
@@ -183,12 +183,22 @@ impl KafkaTopic {
 }
 
 impl KafkaTopic {
+    fn admin(&self) -> Result<AdminClient<DefaultClientContext>, (TopicResult, String)> {
+        self.admin_config.create().map_err(|e| {
+            (
+                TopicResult::Retriable,
+                format!("cannot create the Kafka admin client: {e}"),
+            )
+        })
+    }
+
     /// The topic's `retention.ms`, if the broker answers DescribeConfigs.
     fn retention_ms(&self, timeout: Duration) -> Option<String> {
+        let admin = self.admin().ok()?;
         let opts = AdminOptions::new().request_timeout(Some(timeout));
         let resource = ResourceSpecifier::Topic(&self.topic);
         let results =
-            futures_executor::block_on(self.admin.describe_configs([&resource], &opts)).ok()?;
+            futures_executor::block_on(admin.describe_configs([&resource], &opts)).ok()?;
         let config = results.into_iter().next()?.ok()?;
         config.get("retention.ms")?.value.clone()
     }
