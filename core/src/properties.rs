@@ -105,6 +105,18 @@ enum Mode {
     Continuation { cr: bool },
 }
 
+/// What [`PropertiesParser::fast_path`] did.
+enum Fast {
+    /// Consumed a run; go on.
+    Took,
+    /// Consumed the rest of the input.
+    Exhausted,
+    /// Completed a logical line: emit it.
+    Complete,
+    /// Nothing to do fast here: take one byte the slow way.
+    NotHere,
+}
+
 /// Push parser for Java properties with capacity `N` bytes per logical line.
 ///
 /// ```
@@ -182,61 +194,11 @@ impl<const N: usize> PropertiesParser<N> {
             // Processing them byte by byte gives the same state, only slower; without the
             // `fast-parse` feature (microcontrollers) they are left out to save flash.
             if cfg!(feature = "fast-parse") {
-                match self.mode {
-                    Mode::Comment => {
-                        let n = find_eol(input);
-                        if n > 0 {
-                            self.prev_cr = false;
-                        }
-                        // The terminator ends the comment.
-                        let Some((&b, rest)) = input.get(n..).and_then(<[u8]>::split_first) else {
-                            *input = &[];
-                            break;
-                        };
-                        *input = rest;
-                        self.count_line(b);
-                        self.mode = Mode::Line;
-                        self.skip_blanks = true;
-                        continue;
-                    }
-                    // Leading blanks (indented continuations): skipped, nothing else changes.
-                    Mode::Line if self.skip_blanks => {
-                        let n = input.iter().take_while(|&&c| is_blank(c)).count();
-                        if n > 0 {
-                            *input = &input[n..];
-                            self.prev_cr = false;
-                            continue;
-                        }
-                    }
-                    // A non-empty line past its leading blanks: copy up to the terminator.
-                    Mode::Line if !self.skip_blanks && !self.raw.is_empty() => {
-                        let n = if self.special {
-                            find_eol(input)
-                        } else {
-                            self.find_eol_noting_special(input)
-                        };
-                        let (run, rest) = input.split_at(n);
-                        if n > 0 {
-                            self.prev_cr = false;
-                            self.raw
-                                .extend_from_slice(run)
-                                .map_err(|_| self.too_long())?;
-                            self.backslash = ends_in_backslash(run, self.backslash);
-                        }
-                        // The terminator, as `step` would take it for a non-empty line.
-                        let Some((&b, rest)) = rest.split_first() else {
-                            *input = &[];
-                            break;
-                        };
-                        *input = rest;
-                        self.count_line(b);
-                        if self.backslash {
-                            self.mode = Mode::Continuation { cr: b == b'\r' };
-                            continue;
-                        }
-                        return self.emit().map(Some);
-                    }
-                    _ => {}
+                match self.fast_path(input)? {
+                    Fast::Took => continue,
+                    Fast::Exhausted => break,
+                    Fast::Complete => return self.emit().map(Some),
+                    Fast::NotHere => {}
                 }
             }
             *input = rest;
@@ -359,6 +321,68 @@ impl<const N: usize> PropertiesParser<N> {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// One fast path, if one applies here: a whole comment, a run of leading blanks, or the
+    /// rest of a started line up to and including its terminator.
+    fn fast_path(&mut self, input: &mut &[u8]) -> Result<Fast, ParseError> {
+        match self.mode {
+            Mode::Comment => {
+                let n = find_eol(input);
+                if n > 0 {
+                    self.prev_cr = false;
+                }
+                // The terminator ends the comment.
+                let Some((&b, rest)) = input.get(n..).and_then(<[u8]>::split_first) else {
+                    *input = &[];
+                    return Ok(Fast::Exhausted);
+                };
+                *input = rest;
+                self.count_line(b);
+                self.mode = Mode::Line;
+                self.skip_blanks = true;
+                Ok(Fast::Took)
+            }
+            // Leading blanks (indented continuations): skipped, nothing else changes.
+            Mode::Line if self.skip_blanks => {
+                let n = input.iter().take_while(|&&c| is_blank(c)).count();
+                if n > 0 {
+                    *input = &input[n..];
+                    self.prev_cr = false;
+                    return Ok(Fast::Took);
+                }
+                Ok(Fast::NotHere)
+            }
+            // A non-empty line past its leading blanks: copy up to the terminator.
+            Mode::Line if !self.skip_blanks && !self.raw.is_empty() => {
+                let n = if self.special {
+                    find_eol(input)
+                } else {
+                    self.find_eol_noting_special(input)
+                };
+                let (run, rest) = input.split_at(n);
+                if n > 0 {
+                    self.prev_cr = false;
+                    self.raw
+                        .extend_from_slice(run)
+                        .map_err(|_| self.too_long())?;
+                    self.backslash = ends_in_backslash(run, self.backslash);
+                }
+                // The terminator, as `step` would take it for a non-empty line.
+                let Some((&b, rest)) = rest.split_first() else {
+                    *input = &[];
+                    return Ok(Fast::Exhausted);
+                };
+                *input = rest;
+                self.count_line(b);
+                if self.backslash {
+                    self.mode = Mode::Continuation { cr: b == b'\r' };
+                    return Ok(Fast::Took);
+                }
+                Ok(Fast::Complete)
+            }
+            _ => Ok(Fast::NotHere),
+        }
     }
 
     /// [`find_eol`], and in the same pass whether a backslash or a non-ASCII byte comes first,
