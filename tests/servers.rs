@@ -54,7 +54,12 @@ impl TestCa {
 
     fn server_config(&self) -> Arc<rustls::ServerConfig> {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.server_key.clone()));
-        let config = rustls::ServerConfig::builder()
+        // An explicit provider: the agent's crates add rustls' `ring` feature, and with two
+        // providers compiled in, `builder()` would need a process default.
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
             .with_no_client_auth()
             .with_single_cert(self.server_chain.clone(), key)
             .expect("server config");

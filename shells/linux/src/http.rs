@@ -47,6 +47,10 @@ impl HttpClient {
     /// matched by `no_proxy` (the `NO_PROXY` convention: comma-separated host names, domain
     /// suffixes, `*`). Each POST takes at most `timeout` (whole seconds, at least 1).
     pub fn new(proxy: Option<&str>, no_proxy: Option<&str>, timeout: Duration) -> Self {
+        // rustls' crypto: ring, installed before minreq builds its one TLS config. (minreq
+        // also pulls in aws-lc-rs; ring's code is a fraction of its size, and less resident
+        // memory for a daemon.) Already installed is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let no_proxy = no_proxy
             .unwrap_or("")
             .split(',')
