@@ -2,11 +2,11 @@
 //! [`Property`] events, validation, and the effective [`SupportConfig`].
 //!
 //! Improvements on the reference (behaviour.md §1): a boolean that is not `true`/`false` in
-//! any case is an error instead of a silent `false`; values are trimmed (a trailing blank in a
-//! hand-edited file is never meant); endpoints, proxy and topic are validated up front rather
-//! than failing later; unknown `confluent.support.*` keys draw a warning naming them. As in the
-//! reference, an invalid customer ID falls back to `anonymous` with a warning, and the last
-//! occurrence of a key wins.
+//! any case is an error instead of a silent `false`; values are trimmed of ASCII whitespace
+//! (a trailing blank in a hand-edited file is never meant); endpoints, proxy and topic are
+//! validated up front rather than failing later; unknown `confluent.support.*` keys draw a
+//! warning naming them. As in the reference, an invalid customer ID falls back to `anonymous`
+//! with a warning, and the last occurrence of a key wins.
 
 mod keys;
 

@@ -405,3 +405,14 @@ fn agent_keys() {
     let (_, w) = load("confluent.support.metrics.client.=x").unwrap();
     assert_eq!(w.len(), 1, "{w:?}");
 }
+
+#[test]
+fn values_are_trimmed_of_ascii_whitespace_only() {
+    // Blanks a properties value keeps: trailing spaces, and tabs or form feeds from escapes.
+    let c = ok("confluent.support.metrics.enable=false \\t\\f\n");
+    assert!(!c.enabled());
+    // U+3000 (an ideographic space, `\u3000` in the file) is not ASCII whitespace: the URL
+    // keeps it and is refused, rather than trimmed into something the operator did not write.
+    let e = invalid("confluent.support.metrics.endpoint.secure=https://example.com\\u3000\n");
+    assert_eq!(e.key, Key::SecureEndpoint);
+}
