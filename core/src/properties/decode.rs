@@ -122,7 +122,7 @@ fn decode<const N: usize>(
 /// Appends bytes known to be ASCII.
 fn push_ascii<const N: usize>(ascii: &[u8], out: &mut String<N>) -> Result<(), DecodeFailure> {
     if ascii.len() < 16 {
-        // Short runs (between escapes) are cheaper byte by byte than a validated copy.
+        // A short prefix is cheaper byte by byte than a validated copy.
         for &b in ascii {
             out.push(char::from(b)).map_err(|_| DecodeFailure::Full)?;
         }
