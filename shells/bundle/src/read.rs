@@ -64,6 +64,11 @@ pub fn read_topic(
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
         .set("client.id", "support-metrics-bundle");
+    // The agent's client defaults (no librdkafka metrics pushed to the broker), then the
+    // operator's settings.
+    for (k, v) in support_metrics_linux::kafka::DEFAULTS {
+        config.set(k, v);
+    }
     for (k, v) in &source.settings {
         config.set(k, v);
     }
