@@ -61,7 +61,15 @@ impl PropertiesFile {
     }
 
     /// Parses bytes that came from `path` (used in messages only).
-    pub fn parse(path: &Path, mut bytes: &[u8]) -> Result<Self, FileError> {
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, FileError> {
+        // On a thread of its own, joined at once: the 128 KiB parser passes through the stack
+        // on its way into its box, and the stack pages a thread touches stay resident while
+        // it lives; the main thread lives as long as the agent.
+        std::thread::scope(|s| s.spawn(|| Self::parse_here(path, bytes)).join())
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+
+    fn parse_here(path: &Path, mut bytes: &[u8]) -> Result<Self, FileError> {
         let malformed = |e| FileError::Malformed(path.to_owned(), e);
         let mut parser = Box::new(PropertiesParser::<DEFAULT_CAPACITY>::new());
         let mut file = PropertiesFile {
