@@ -2,7 +2,7 @@
 # The one CI script. `.ci/run` calls `ci/check.sh all`; the README gives the same command.
 #
 #   ci/check.sh setup     install what the checks need (rustup target, components, a JDK,
-#                         ZooKeeper, the tansu broker)
+#                         OpenSSL's static archives, ZooKeeper, the tansu broker)
 #   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt; run the
 #                         microcontroller example and check its sizes (ci/bench sizes)
 #   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
@@ -32,6 +32,12 @@ setup() {
         apt-get install -y -qq default-jdk-headless >/dev/null
     fi
     java -version 2>&1 | head -1
+    if [ ! -f /usr/lib/x86_64-linux-gnu/libssl.a ]; then
+        echo "installing libssl-dev: librdkafka's TLS links OpenSSL's static archives (.cargo/config.toml)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq libssl-dev pkg-config >/dev/null
+    fi
     if [ ! -f /usr/share/java/zookeeper.jar ]; then
         echo "installing ZooKeeper (libzookeeper-java) for the bundle tool's --zookeeper tests"
         export DEBIAN_FRONTEND=noninteractive

@@ -125,7 +125,7 @@ fn idle_footprint(dir: &Path, servers: &str, collector: &Collector) {
     let mib = |kib: u64| kib as f64 / 1024.0;
     let verdict = if hwm <= 8 * 1024 { "met" } else { "MISSED" };
     println!(
-        "2. agent idle peak RSS (run, after its first report): {:.1} MiB | peer: - | - | goal <= 8 MiB | {verdict}",
+        "2. agent idle peak RSS (run, after its first report): {:.2} MiB ({hwm} KiB) | peer: - | - | goal <= 8 MiB (8192 KiB) | {verdict}",
         mib(hwm)
     );
     println!("   binary: {binary}");
