@@ -386,15 +386,22 @@ impl<const N: usize> PropertiesParser<N> {
     }
 
     /// [`find_eol`], and in the same pass whether a backslash or a non-ASCII byte comes first,
-    /// which sets `special`.
+    /// which sets `special`, unless it is the backslash of a continuation.
     fn find_eol_noting_special(&mut self, s: &[u8]) -> usize {
         let at = find_eol_or_special(s);
         match s.get(at) {
             Some(b'\r' | b'\n') | None => at,
-            Some(_) => {
-                // Maybe just a control byte: `special` only means "check before use".
-                self.special = true;
-                at + find_eol(s.get(at..).unwrap_or_default())
+            Some(&c) => {
+                let n = at + find_eol(s.get(at..).unwrap_or_default());
+                // The first special byte is a backslash right before a terminator that is here:
+                // a continuation, which the parser drops, so the line stays plain. It is alone:
+                // a backslash before it, here or earlier in the line, would be special already.
+                let continuation = c == b'\\' && at + 1 == n && n < s.len();
+                if !continuation {
+                    // Maybe just a control byte: `special` only means "check before use".
+                    self.special = true;
+                }
+                n
             }
         }
     }

@@ -138,6 +138,21 @@ fn continuations() {
 
 /// Java's EOF handling keeps an empty logical line only when the input ends right after the
 /// continuation's line terminator.
+/// A continuation's backslash leaves the line plain (the fast path does not mark it for
+/// decoding); every other backslash next to it still counts. `check` also splits each input
+/// at every position, so the backslash lands at chunk ends too.
+#[test]
+fn continuation_backslashes_next_to_escapes() {
+    check("k=x\\\nu00e9\n", &[("k", "xu00e9", 1)]);
+    check("k=x\\u00e9\n", &[("k", "x\u{e9}", 1)]);
+    check("k=x\\\\\ny=1\n", &[("k", "x\\", 1), ("y", "1", 2)]);
+    check("k=a\\\n  \\u00e9b\\\n  c\n", &[("k", "a\u{e9}bc", 1)]);
+    check("k=a\\\n\\\\\nz=1", &[("k", "a\\", 1), ("z", "1", 3)]);
+    check("k=x\\\r\n  y\r\n", &[("k", "xy", 1)]);
+    // ISO-8859-1 before the continuation still needs decoding.
+    check_bytes(b"k=\xe9\\\nx\n", &[("k", "\u{e9}x", 1)]);
+}
+
 #[test]
 fn empty_continued_line_at_end_of_input() {
     check("\\", &[("", "", 1)]);
