@@ -1,18 +1,20 @@
 //! A deterministic simulator around the reporter: a virtual clock that jumps to the next
 //! deadline or reply, fake sinks whose answers are functions of time (seeded faults come from
-//! the caller's closures), a spool map holding the real bytes, and bounded steps. Every output
-//! also goes through `support_metrics_core::fuzzing::Checker`.
+//! the caller's closures), a spool map holding the real bytes, and bounded steps. The reporter
+//! is driven by the shared test driver (`drive.rs`), so every output also goes through
+//! `support_metrics_core::fuzzing::Checker`, and every run can be replayed.
 
 use std::collections::BTreeMap;
 
 use support_metrics_core::config::SupportConfig;
-use support_metrics_core::fuzzing::Checker;
 use support_metrics_core::reporter::{
-    Event, Facts, HttpResult, Input, Output, RecordId, RemoveReason, Reporter, ReporterConfig,
-    Sinks, SpoolOp, Target, TopicResult,
+    Event, Facts, HttpResult, Input, Output, RecordId, RemoveReason, ReporterConfig, Run, Sinks,
+    SpoolOp, Target, TopicResult,
 };
 use support_metrics_core::time::{Duration, Instant};
-use support_metrics_core::wire::OwnedAnonymousRecord;
+use support_metrics_core::wire::{token_of, OwnedAnonymousRecord};
+
+use crate::drive::{Driver, Polled, Spooled};
 
 pub(crate) type TopicFn = Box<dyn FnMut(Instant) -> TopicResult>;
 pub(crate) type HttpFn = Box<dyn FnMut(Instant) -> HttpResult>;
@@ -34,11 +36,10 @@ pub(crate) fn secs(s: u64) -> Duration {
 
 /// Default settings with every sink on.
 pub(crate) fn default_config() -> ReporterConfig {
-    ReporterConfig::new(&SupportConfig::default())
+    ReporterConfig::new(&SupportConfig::default(), Run::default())
 }
 
 pub(crate) struct Sim {
-    pub(crate) reporter: Reporter,
     pub(crate) config: ReporterConfig,
     pub(crate) now: Instant,
     /// Record id → (bytes, pending sinks), as a shell's spool directory would hold them.
@@ -49,28 +50,23 @@ pub(crate) struct Sim {
     pub(crate) delivered: Vec<(Instant, Target, RecordId, Vec<u8>)>,
     pub(crate) events: Vec<(Instant, Event)>,
     pub(crate) removed: Vec<(RecordId, RemoveReason)>,
-    /// Every output in order, for determinism checks.
-    pub(crate) log: Vec<(Instant, Output)>,
     pub(crate) stopped_at: Option<Instant>,
     pub(crate) topic: TopicFn,
     pub(crate) secure: HttpFn,
     pub(crate) insecure: HttpFn,
     pub(crate) latency: Duration,
     pub(crate) seed: u64,
-    checker: Box<Checker>,
+    /// Built at the first `run_until`, when the settings above are final.
+    driver: Option<Driver>,
     replies: Vec<(Instant, RecordId, Target)>,
     wake: Instant,
-    collect: bool,
     shutdown_at: Option<Instant>,
-    started: bool,
 }
 
 impl Sim {
     /// A simulator whose sinks all succeed after 20 ms.
     pub(crate) fn new(config: ReporterConfig) -> Self {
-        let checker = Box::new(Checker::new(&config));
         Sim {
-            reporter: Reporter::new(),
             config,
             now: at(0),
             spool: BTreeMap::new(),
@@ -78,23 +74,21 @@ impl Sim {
             delivered: Vec::new(),
             events: Vec::new(),
             removed: Vec::new(),
-            log: Vec::new(),
             stopped_at: None,
             topic: Box::new(|_| TopicResult::Delivered),
             secure: Box::new(|_| HttpResult::Status(200)),
             insecure: Box::new(|_| HttpResult::Status(200)),
             latency: Duration::from_millis(20),
             seed: 42,
-            checker,
+            driver: None,
             replies: Vec::new(),
             wake: at(0),
-            collect: false,
             shutdown_at: None,
-            started: false,
         }
     }
 
-    /// Puts a record from an "earlier run" into the spool; the reporter learns it at start.
+    /// Puts a record from an "earlier run" into the spool; the reporter learns it at start,
+    /// with the token the record carries, as the agent does.
     pub(crate) fn with_spooled(mut self, id: u64, bytes: &[u8], pending: Sinks) -> Self {
         self.spool.insert(id, (bytes.to_vec(), pending));
         self
@@ -105,31 +99,36 @@ impl Sim {
         self.shutdown_at = Some(t);
     }
 
-    /// `Start`, then every spooled record, and only then the first `Collect` answer.
+    /// Every output in order, with its time (for determinism checks).
+    pub(crate) fn log(&self) -> Vec<(Instant, Output)> {
+        self.driver
+            .as_ref()
+            .map(|d| d.outputs.clone())
+            .unwrap_or_default()
+    }
+
     fn start(&mut self) {
-        let config = self.config.clone();
-        self.feed(Input::Start {
-            now: self.now,
-            config: &config,
-            entropy: [0x5a; 16],
-            seed: self.seed,
-        });
-        let found: Vec<(u64, Sinks)> = self.spool.iter().map(|(id, (_, p))| (*id, *p)).collect();
-        for (id, pending) in found {
-            self.checker.spooled(RecordId(id), pending);
-            self.feed(Input::Spooled {
-                now: self.now,
-                id: RecordId(id),
-                pending,
-            });
-        }
-        self.started = true;
-        self.answer_collect();
+        let spooled: Vec<Spooled> = self
+            .spool
+            .iter()
+            .map(|(id, (bytes, pending))| (*id, *pending, token_of(bytes)))
+            .collect();
+        let unix: fn(Instant) -> u64 = |now| UNIX_BASE + now.as_millis() / 1000;
+        let facts = Facts::new("3.7.0", env!("CARGO_PKG_VERSION"));
+        let (driver, polled) = Driver::start(
+            self.now,
+            &self.config,
+            ([0x5a; 16], self.seed),
+            &spooled,
+            (facts, unix),
+        );
+        self.driver = Some(driver);
+        self.act(polled);
     }
 
     /// Runs the world until virtual time `end` (inclusive), at most 100 000 steps.
     pub(crate) fn run_until(&mut self, end: Instant) {
-        if !self.started {
+        if self.driver.is_none() {
             self.start();
         }
         for _ in 0..100_000 {
@@ -206,42 +205,18 @@ impl Sim {
         self.delivered.push((self.now, target, id, bytes));
     }
 
-    fn feed(&mut self, input: Input<'_>) {
-        match self.reporter.handle_input(input) {
-            Ok(()) => self.checker.input(&input),
-            Err(e) => panic!("harness misuse at {:?}: {e} ({input:?})", self.now),
-        }
-        self.drain();
-        if self.started {
-            self.answer_collect();
-        }
+    fn feed(&mut self, input: Input<'static>) {
+        let driver = self.driver.as_mut().expect("started");
+        let polled = driver.feed(input);
+        self.act(polled);
     }
 
-    fn answer_collect(&mut self) {
-        if core::mem::take(&mut self.collect) {
-            let facts = Facts::new("3.7.0", env!("CARGO_PKG_VERSION"));
-            let secs = UNIX_BASE + self.now.as_millis() / 1000;
-            self.feed(Input::Collected {
-                now: self.now,
-                unix_time_secs: secs,
-                facts,
-            });
-        }
-    }
-
-    fn drain(&mut self) {
-        let mut buf = [0u8; 512];
-        for _ in 0..64 {
-            let out = self
-                .reporter
-                .poll_output(&mut buf)
-                .expect("512 bytes hold a record");
-            self.checker.output(&out, &self.reporter);
-            self.log.push((self.now, out));
+    /// What the simulated shell does with each output.
+    fn act(&mut self, polled: Vec<Polled>) {
+        for Polled { out, bytes } in polled {
             match out {
-                Output::Collect => self.collect = true,
-                Output::Spool(SpoolOp::Write { id, pending, len }) => {
-                    self.spool.insert(id.0, (buf[..len].to_vec(), pending));
+                Output::Spool(SpoolOp::Write { id, pending, .. }) => {
+                    self.spool.insert(id.0, (bytes, pending));
                 }
                 Output::Spool(SpoolOp::Update { id, pending }) => {
                     self.spool
@@ -253,28 +228,27 @@ impl Sim {
                     self.spool.remove(&id.0);
                     self.removed.push((id, reason));
                 }
-                Output::Transmit { id, target } => {
+                Output::Transmit { id, target, .. } => {
                     self.attempts.push((self.now, target, id));
                     self.replies.push((self.now + self.latency, id, target));
                 }
                 Output::Event(e) => self.events.push((self.now, e)),
-                Output::Timeout(t) => {
-                    self.wake = t;
-                    return;
-                }
+                Output::Timeout(t) => self.wake = t,
                 Output::Stopped => {
                     self.stopped_at = Some(self.now);
                     self.replies.clear();
-                    return;
                 }
+                Output::Collect => {}
             }
         }
-        panic!("a drain did not end within 64 outputs");
     }
 
     /// Checks the end-of-run accounting invariant.
     pub(crate) fn check(&self) {
-        self.checker.check_accounting(&self.reporter);
+        if let Some(d) = &self.driver {
+            d.checker.check_accounting(&d.reporter);
+            d.check_replay();
+        }
     }
 
     pub(crate) fn attempts_to(&self, target: Target) -> Vec<(Instant, RecordId)> {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod propgen;
+#[cfg(feature = "servers")]
 pub mod servers;
 
 /// The core's seeded PRNG (SplitMix64), reused for test data.

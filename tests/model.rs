@@ -8,12 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
 use support_metrics_core::config::SupportConfig;
-use support_metrics_core::fuzzing::Checker;
 use support_metrics_core::reporter::{
-    Facts, HttpResult, Input, Output, RecordId, RemoveReason, Reporter, ReporterConfig, Sink,
+    Facts, HttpResult, Input, Output, RecordId, RemoveReason, ReporterConfig, Run, RunMode, Sink,
     Sinks, SpoolOp, Target, TopicResult, TransportError,
 };
 use support_metrics_core::time::{Duration, Instant};
+use support_metrics_core::token::BrokerToken;
+
+use crate::drive::{Driver, Polled};
 
 #[derive(Clone, Debug)]
 pub(crate) struct Setup {
@@ -27,16 +29,24 @@ pub(crate) struct Setup {
     settle_secs: u64,
     seed: u64,
     spooled: Vec<(u64, u8)>,
+    one_cycle: bool,
 }
 
 impl Setup {
     fn config(&self) -> ReporterConfig {
-        let mut c = ReporterConfig::new(&SupportConfig::default());
+        let run = Run {
+            mode: if self.one_cycle {
+                RunMode::OneCycle
+            } else {
+                RunMode::Daemon
+            },
+            do_not_track: self.do_not_track,
+        };
+        let mut c = ReporterConfig::new(&SupportConfig::default(), run);
         c.enabled = self.enabled;
         c.topic = self.topic;
         c.secure_endpoint = self.secure;
         c.insecure_endpoint = self.insecure;
-        c.do_not_track = self.do_not_track;
         c.interval = Duration::from_hours(self.interval_hours);
         c.spool_cap = self.spool_cap;
         c.settle = Duration::from_secs(self.settle_secs);
@@ -72,6 +82,7 @@ impl ReferenceStateMachine for Reference {
             0u64..20,
             any::<u64>(),
             prop::collection::btree_map(1u64..16, 0u8..4, 0..4),
+            prop::bool::weighted(0.25),
         )
             .prop_map(
                 |(
@@ -81,6 +92,7 @@ impl ReferenceStateMachine for Reference {
                     settle_secs,
                     seed,
                     spooled,
+                    one_cycle,
                 )| Setup {
                     enabled,
                     topic,
@@ -92,6 +104,7 @@ impl ReferenceStateMachine for Reference {
                     settle_secs,
                     seed,
                     spooled: spooled.into_iter().collect(),
+                    one_cycle,
                 },
             )
             .boxed()
@@ -203,7 +216,7 @@ impl Model {
                     );
                 }
             },
-            Output::Transmit { id, target } => {
+            Output::Transmit { id, target, .. } => {
                 let pending = self.pending.get(&id.0).copied().unwrap_or_default();
                 assert!(
                     pending.contains(target.sink()),
@@ -236,92 +249,57 @@ impl Model {
 }
 
 pub(crate) struct Sut {
-    reporter: Reporter,
-    config: ReporterConfig,
-    checker: Box<Checker>,
+    driver: Driver,
     model: Model,
-    now: Instant,
     topic: Option<RecordId>,
     http: Option<(RecordId, Target)>,
-    collect: bool,
-    /// Between `Start` and the last `Spooled`: `Collect` waits (the contract).
-    loading: bool,
-    inputs: Vec<Input<'static>>,
-    outputs: Vec<Output>,
 }
 
 const FACTS: Facts<'static> = Facts::new("3.7.0", "0.1.0");
 
+/// The token of the run that left record `id` in the spool.
+fn old_token(id: u64) -> BrokerToken {
+    BrokerToken::from_random_bytes([id as u8; 16])
+}
+
 impl Sut {
-    fn feed(&mut self, input: Input<'_>) {
-        self.reporter
-            .handle_input(input)
-            .unwrap_or_else(|e| panic!("{e}: {input:?}"));
-        self.checker.input(&input);
-        self.now = input.now();
-        if let Input::TopicResult {
-            id,
-            result: TopicResult::Delivered,
-            ..
-        } = input
-        {
-            self.model.delivered(id, Sink::Topic);
-        }
-        if let Input::HttpResult {
-            id,
-            target,
-            result: HttpResult::Status(200..=299),
-            ..
-        } = input
-        {
-            self.model.delivered(id, Sink::Http);
-            if target == Target::SecureEndpoint {
-                self.model.secure_ok.insert(id.0);
+    fn feed(&mut self, input: Input<'static>) {
+        match input {
+            Input::TopicResult {
+                id,
+                result: TopicResult::Delivered,
+                ..
+            } => self.model.delivered(id, Sink::Topic),
+            Input::HttpResult {
+                id,
+                target,
+                result: HttpResult::Status(200..=299),
+                ..
+            } => {
+                self.model.delivered(id, Sink::Http);
+                if target == Target::SecureEndpoint {
+                    self.model.secure_ok.insert(id.0);
+                }
             }
+            _ => {}
         }
-        self.drain();
-        if !self.loading {
-            self.answer_collect();
-        }
+        let polled = self.driver.feed(input);
+        self.act(&polled);
     }
 
-    fn answer_collect(&mut self) {
-        if core::mem::take(&mut self.collect) {
-            self.feed_static(Input::Collected {
-                now: self.now,
-                unix_time_secs: 1_764_000_000,
-                facts: FACTS,
-            });
-        }
-    }
-
-    fn feed_static(&mut self, input: Input<'static>) {
-        self.inputs.push(input);
-        self.feed(input);
-    }
-
-    fn drain(&mut self) {
-        let mut buf = [0u8; 512];
-        for _ in 0..64 {
-            let out = self
-                .reporter
-                .poll_output(&mut buf)
-                .expect("512 bytes are enough");
-            self.checker.output(&out, &self.reporter);
-            self.model.output(&out);
-            self.outputs.push(out);
-            match out {
-                Output::Collect => self.collect = true,
+    fn act(&mut self, polled: &[Polled]) {
+        for p in polled {
+            self.model.output(&p.out);
+            match p.out {
                 Output::Transmit {
                     id,
                     target: Target::Topic,
+                    ..
                 } => self.topic = Some(id),
-                Output::Transmit { id, target } => self.http = Some((id, target)),
-                Output::Timeout(_) | Output::Stopped => return,
+                Output::Transmit { id, target, .. } => self.http = Some((id, target)),
                 _ => {}
             }
         }
-        panic!("drain did not end");
     }
 }
 
@@ -331,65 +309,51 @@ impl StateMachineTest for Sut {
 
     fn init_test(setup: &Setup) -> Sut {
         let config = setup.config();
+        let mut model = Model::new(setup);
+        let mut spooled = Vec::new();
+        for &(id, bits) in &setup.spooled {
+            let pending = Sinks::from_bits(bits);
+            model.spooled.insert(id, pending);
+            let still = pending.intersect(model.sinks);
+            if !still.is_empty() && !model.sinks.is_empty() {
+                model.pending.insert(id, still);
+            }
+            spooled.push((id, pending, Some(old_token(id))));
+        }
+        let (driver, polled) = Driver::start(
+            Instant::from_millis(0),
+            &config,
+            ([3; 16], setup.seed),
+            &spooled,
+            (FACTS, |_| 1_764_000_000),
+        );
         let mut sut = Sut {
-            reporter: Reporter::new(),
-            checker: Box::new(Checker::new(&config)),
-            model: Model::new(setup),
-            config,
-            now: Instant::from_millis(0),
+            driver,
+            model,
             topic: None,
             http: None,
-            collect: false,
-            loading: true,
-            inputs: Vec::new(),
-            outputs: Vec::new(),
         };
-        let config = sut.config.clone();
-        sut.feed(Input::Start {
-            now: sut.now,
-            config: &config,
-            entropy: [3; 16],
-            seed: setup.seed,
-        });
-        for &(id, bits) in &setup.spooled {
-            if sut.reporter.is_stopped() {
-                break;
-            }
-            let pending = Sinks::from_bits(bits);
-            sut.model.spooled.insert(id, pending);
-            let still = pending.intersect(sut.model.sinks);
-            if !still.is_empty() {
-                sut.model.pending.insert(id, still);
-            }
-            sut.checker.spooled(RecordId(id), pending);
-            sut.feed_static(Input::Spooled {
-                now: sut.now,
-                id: RecordId(id),
-                pending,
-            });
-        }
-        sut.loading = false;
-        sut.answer_collect();
+        sut.act(&polled);
         sut
     }
 
     fn apply(mut sut: Sut, _: &Setup, step: Step) -> Sut {
-        if sut.reporter.is_stopped() {
+        if sut.driver.reporter.is_stopped() {
             return sut;
         }
-        let now = sut.now;
+        let now = sut.driver.now;
         match step {
-            Step::Wait(ms) => sut.feed_static(Input::Timer {
+            Step::Wait(ms) => sut.feed(Input::Timer {
                 now: now + Duration::from_millis(ms),
             }),
             Step::Topic(result) => {
                 if let Some(id) = sut.topic.take() {
-                    sut.feed_static(Input::TopicResult { now, id, result });
+                    sut.feed(Input::TopicResult { now, id, result });
                 }
             }
             Step::Http(result) => {
                 if let Some((id, target)) = sut.http.take() {
-                    sut.feed_static(Input::HttpResult {
+                    sut.feed(Input::HttpResult {
                         now,
                         id,
                         target,
@@ -397,19 +361,20 @@ impl StateMachineTest for Sut {
                     });
                 }
             }
-            Step::Shutdown => sut.feed_static(Input::Shutdown { now }),
+            Step::Shutdown => sut.feed(Input::Shutdown { now }),
         }
         sut
     }
 
     fn check_invariants(sut: &Sut, _: &Setup) {
-        let r = &sut.reporter;
+        let r = &sut.driver.reporter;
         if sut.model.sinks.is_empty() {
             assert!(r.is_stopped(), "nothing to report: stopped");
             assert!(sut
+                .driver
                 .outputs
                 .iter()
-                .all(|o| !matches!(o, Output::Transmit { .. } | Output::Collect)));
+                .all(|(_, o)| !matches!(o, Output::Transmit { .. } | Output::Collect)));
             return;
         }
         assert_eq!(r.sinks(), sut.model.sinks);
@@ -426,31 +391,12 @@ impl StateMachineTest for Sut {
         for (&id, &pending) in &sut.model.pending {
             assert_eq!(r.pending_for(RecordId(id)), Some(pending), "#{id}");
         }
-        sut.checker.check_accounting(r);
+        sut.driver.checker.check_accounting(r);
     }
 
-    fn teardown(sut: Sut, setup: Setup) {
+    fn teardown(sut: Sut, _: Setup) {
         // Same inputs and seed, same outputs.
-        let mut again = Reporter::new();
-        let mut outputs = Vec::new();
-        let mut buf = [0u8; 512];
-        let start = Input::Start {
-            now: Instant::from_millis(0),
-            config: &sut.config,
-            entropy: [3; 16],
-            seed: setup.seed,
-        };
-        for input in core::iter::once(start).chain(sut.inputs.iter().copied()) {
-            again.handle_input(input).expect("replay accepted");
-            loop {
-                let out = again.poll_output(&mut buf).expect("buffer");
-                outputs.push(out);
-                if matches!(out, Output::Timeout(_) | Output::Stopped) {
-                    break;
-                }
-            }
-        }
-        assert_eq!(outputs, sut.outputs, "replay differs");
+        sut.driver.check_replay();
     }
 }
 

@@ -438,7 +438,7 @@ fn same_seed_same_outputs() {
             }
         });
         sim.run_until(at(ms_of(100)));
-        sim.log
+        sim.log()
     };
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2), "the seed matters (jitter)");

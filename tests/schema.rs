@@ -1,9 +1,27 @@
 //! `docs/record.schema.json` describes what the encoder writes: the same required keys, no
-//! others, and values that satisfy its patterns and enums.
+//! others, and values that satisfy its patterns and enums. The keys come from each record's
+//! one description (`wire::Fields`), the same one the encoder and `encoded_len` walk.
 
 use serde_json::Value;
 use support_metrics_core::token::BrokerToken;
-use support_metrics_core::wire::{AnonymousRecord, CollectorState};
+use support_metrics_core::wire::{AnonymousRecord, CollectorState, Fields};
+
+/// The keys of `object` in its description's order.
+fn described_keys(object: &impl Fields) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    object.for_each_key(|k| keys.push(k));
+    keys
+}
+
+/// The schema's `required` list of a definition, in its order.
+fn required_of(def: &Value) -> Vec<&str> {
+    def["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
 use support_metrics_tests::Rng;
 
 fn schema() -> Value {
@@ -36,13 +54,19 @@ fn anonymous_record_matches_schema() {
     let mut rng = Rng::new(7);
     for state in [CollectorState::Running, CollectorState::ShuttingDown] {
         let token = BrokerToken::from_random_bytes(core::array::from_fn(|_| rng.next_u64() as u8));
+        let text = token.text();
         let record = AnonymousRecord {
             timestamp: rng.next_u64() >> 20,
             kafka_version: "3.7.0",
             confluent_platform_version: env!("CARGO_PKG_VERSION"),
-            broker_process_uuid: token.as_str(),
+            broker_process_uuid: text.as_str(),
             collector_state: state,
         };
+        assert_eq!(
+            described_keys(&record),
+            required,
+            "schema order = description order"
+        );
         let mut buf = [0u8; 512];
         let n = record.encode(&mut buf).unwrap();
         let value: Value = serde_json::from_slice(&buf[..n]).unwrap();
@@ -89,7 +113,7 @@ fn uuid_matches_schema_pattern(s: &str) -> bool {
 #[test]
 fn customer_record_matches_schema() {
     use support_metrics_core::wire::{
-        allowlist, AllowedConfig, ClusterFacts, CustomerRecord, HostFacts,
+        allowlist, ClusterFacts, CustomerFacts, CustomerRecord, HostFacts,
     };
     let schema = schema();
     let customer = &schema["$defs"]["customer"];
@@ -106,24 +130,39 @@ fn customer_record_matches_schema() {
         ("log.dirs", "/var"),
     ];
     let record = CustomerRecord {
-        timestamp: 1,
-        kafka_version: "3.7.0",
-        confluent_platform_version: "0.1.0",
-        broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
-        collector_state: CollectorState::Running,
-        customer_id: "C1",
-        cluster_id: "abc",
-        broker_id: None,
-        cluster: ClusterFacts::default(),
-        host: HostFacts {
-            os: "linux",
-            arch: "x86_64",
-            cpus: 1,
-            memory_bytes: 1,
+        anonymous: AnonymousRecord {
+            timestamp: 1,
+            kafka_version: "3.7.0",
+            confluent_platform_version: "0.1.0",
+            broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
+            collector_state: CollectorState::Running,
         },
-        agent_uptime_secs: 0,
-        broker_configuration: AllowedConfig(&config),
+        facts: CustomerFacts {
+            customer_id: "C1",
+            cluster_id: "abc",
+            broker_id: None,
+            cluster: ClusterFacts::default(),
+            host: HostFacts {
+                os: "linux",
+                arch: "x86_64",
+                cpus: 1,
+                memory_bytes: 1,
+            },
+            agent_uptime_secs: 0,
+            broker_configuration: &config,
+        },
     };
+    assert_eq!(
+        described_keys(&record),
+        required,
+        "schema order = description order"
+    );
+    for (object, def) in [
+        (described_keys(&record.facts.cluster), "cluster"),
+        (described_keys(&record.facts.host), "host"),
+    ] {
+        assert_eq!(object, required_of(&customer["properties"][def]), "{def}");
+    }
     let mut buf = [0u8; 1024];
     let n = record.encode(&mut buf).unwrap();
     let value: Value = serde_json::from_slice(&buf[..n]).unwrap();

@@ -6,9 +6,13 @@ mod java_properties;
 mod corpus;
 // `docs/record.schema.json` agrees with the encoder.
 mod schema;
+// The one std driver of the reporter, shared by the simulator and the model test.
+mod drive;
 // Deterministic simulator: virtual clock, fake sinks, spool map, bounded steps.
 mod harness;
 // One named test per delivery story.
 mod scenarios;
 // Model-based test: random configs and event sequences against a plain reference model.
 mod model;
+// The layout ARCHITECTURE.md describes, checked on the source.
+mod structure;

@@ -1,4 +1,4 @@
-//! Customer IDs (behaviour.md §2): which class an ID belongs to, and the endpoint suffix for it.
+//! Customer IDs: which class an ID belongs to, and the endpoint suffix for it.
 //!
 //! Matching is ASCII: Java's `\d` and `[a-zA-Z0-9]` are ASCII-only, and no non-ASCII character
 //! lower-cases into `anonymous` or `c0`, so ASCII case folding gives Java's answers exactly.

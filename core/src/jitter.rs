@@ -1,4 +1,5 @@
-//! One-percent jitter (behaviour.md §5.3), in 64-bit arithmetic.
+//! One-percent jitter on the report interval, as the reference implementation adds it, in
+//! 64-bit arithmetic.
 
 /// Returns a value in `[value, value + value / 100)`, chosen by `random`; values below 100
 /// come back unchanged, as in the reference.
@@ -18,7 +19,7 @@ mod tests {
     use super::jitter;
     extern crate std;
 
-    /// behaviour.md §5.3 (M `JitterTest`): each base stays within `[base, base + base/100]`,
+    /// As the reference implementation's jitter test: each base stays within `[base, base + base/100]`,
     /// with the reference's negatives (not representable here) replaced by their magnitudes.
     #[test]
     fn reference_vectors() {

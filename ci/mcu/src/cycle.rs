@@ -3,7 +3,7 @@
 
 use support_metrics_core::config::ConfigBuilder;
 use support_metrics_core::reporter::{
-    Facts, HttpResult, Input, Output, RemoveReason, Reporter, ReporterConfig, SpoolOp, Target,
+    Facts, HttpResult, Input, Output, RemoveReason, Reporter, ReporterConfig, Run, SpoolOp, Target,
     TopicResult,
 };
 use support_metrics_core::time::Instant;
@@ -50,22 +50,13 @@ pub fn run(entropy: [u8; 16], seed: u64) -> Result<Summary, Failure> {
         .read::<256>(SERVER_PROPERTIES, |_warning| {})
         .map_err(|_| Failure::Properties)?;
     let (support, _warning) = builder.build().map_err(|_| Failure::Config)?;
-    let config = ReporterConfig::new(&support);
+    let config = ReporterConfig::new(&support, Run::default());
 
-    let mut reporter = Reporter::new();
     let mut now = Instant::from_millis(0);
+    let mut reporter = Reporter::new(now, &config, entropy, seed);
     let feed = |reporter: &mut Reporter, input| {
         reporter.handle_input(input).map_err(|_| Failure::Reporter)
     };
-    feed(
-        &mut reporter,
-        Input::Start {
-            now,
-            config: &config,
-            entropy,
-            seed,
-        },
-    )?;
 
     let mut buf = [0u8; 512];
     let mut spool = [0u8; 512];
@@ -91,7 +82,7 @@ pub fn run(entropy: [u8; 16], seed: u64) -> Result<Summary, Failure> {
                 summary.delivered |= reason == RemoveReason::Delivered;
             }
             Output::Spool(SpoolOp::Update { .. }) | Output::Event(_) => {}
-            Output::Transmit { id, target } => {
+            Output::Transmit { id, target, .. } => {
                 summary.transmits += 1;
                 if let Some(slot) = replies.iter_mut().find(|r| r.is_none()) {
                     *slot = Some((target, id));

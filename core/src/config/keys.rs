@@ -102,7 +102,7 @@ pub enum Suggestion {
     None,
 }
 
-/// Keys the reference once used (behaviour.md §1, "Legacy and renamed keys").
+/// Keys the reference implementation once used, and what they are called now.
 const RENAMED: [(&str, Key); 4] = [
     (
         "confluent.support.report.interval.hours",

@@ -1,7 +1,7 @@
 //! The Proactive Support settings of a broker's `server.properties`: a builder fed with
 //! [`Property`] events, validation, and the effective [`SupportConfig`].
 //!
-//! Improvements on the reference (behaviour.md §1): a boolean that is not `true`/`false` in
+//! Improvements on the reference implementation: a boolean that is not `true`/`false` in
 //! any case is an error instead of a silent `false`; values are trimmed of ASCII whitespace
 //! (a trailing blank in a hand-edited file is never meant); endpoints, proxy and topic are
 //! validated up front rather than failing later; unknown `confluent.support.*` keys draw a

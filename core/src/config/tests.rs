@@ -66,7 +66,7 @@ fn invalid(text: &str) -> Invalid {
     }
 }
 
-/// behaviour.md §1 defaults: an empty file (or one with only broker keys) reports.
+/// The reference defaults: an empty file (or one with only broker keys) reports.
 #[test]
 fn defaults() {
     for text in ["", "broker.id=0\nzookeeper.connect=localhost:2181\n"] {

@@ -1,4 +1,4 @@
-//! behaviour.md §2 test vectors (M `CustomerIdExamples`), every list.
+//! The reference implementation's customer-ID test vectors, every list.
 
 use super::*;
 

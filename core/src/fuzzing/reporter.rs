@@ -4,10 +4,11 @@
 use core::fmt::Write as _;
 
 use crate::reporter::{
-    Facts, HttpResult, Input, Output, RecordId, RemoveReason, Reporter, ReporterConfig, Sink,
-    Sinks, SpoolOp, Target, TopicResult, TransportError, UsageError,
+    Event, Facts, HttpResult, Input, Output, RecordId, RemoveReason, Reporter, ReporterConfig, Run,
+    Sink, Sinks, SpoolOp, Target, TopicResult, TransportError, UsageError,
 };
 use crate::time::{Duration, Instant};
+use crate::token::BrokerToken;
 
 /// Record ids the checker can follow (ids are small in every driven run).
 pub const MAX_IDS: usize = 512;
@@ -20,8 +21,10 @@ struct Track {
     required: Sinks,
     /// Sinks the spool still lists.
     pending: Sinks,
-    delivered: [u8; 2],
+    delivered: [u8; Sink::COUNT],
     secure_ok: bool,
+    /// The token of the run that made it: every transmit's key.
+    key: Option<BrokerToken>,
 }
 
 /// Observes a reporter's inputs and outputs and panics when an invariant breaks:
@@ -30,14 +33,21 @@ struct Track {
 /// - nothing is sent before it is written, or after it is removed;
 /// - no HTTP when disabled or under DO_NOT_TRACK; the insecure endpoint never after a secure
 ///   success for that record;
-/// - timeouts are never in the past and the next regular report never moves earlier.
+/// - timeouts are never in the past and the next regular report never moves earlier;
+/// - every transmit carries the token of the run that made its record as its key;
+/// - a one-cycle run stops only after its record was made and every transmit was answered
+///   (unless a shutdown came first).
 #[derive(Clone, Debug)]
 pub struct Checker {
     sinks: Sinks,
     secure: bool,
     insecure: bool,
+    one_cycle: bool,
     now: Instant,
     next_report: Instant,
+    in_flight: [Option<RecordId>; Sink::COUNT],
+    collected: bool,
+    shutdown: bool,
     tracks: [Track; MAX_IDS],
 }
 
@@ -49,8 +59,12 @@ impl Checker {
             sinks: config.sinks(),
             secure: http && config.secure_endpoint,
             insecure: http && config.insecure_endpoint,
+            one_cycle: config.one_cycle,
             now: Instant::default(),
             next_report: Instant::default(),
+            in_flight: [None; Sink::COUNT],
+            collected: false,
+            shutdown: false,
             tracks: [Track::default(); MAX_IDS],
         }
     }
@@ -65,14 +79,23 @@ impl Checker {
     pub fn input(&mut self, input: &Input<'_>) {
         self.now = input.now();
         match *input {
+            Input::TopicResult { .. } => self.in_flight[Sink::Topic.index()] = None,
+            Input::HttpResult { .. } => self.in_flight[Sink::Http.index()] = None,
+            Input::Shutdown { .. } => self.shutdown = true,
+            _ => {}
+        }
+        match *input {
             Input::TopicResult {
                 id,
                 result: TopicResult::Delivered,
                 ..
             } => {
                 let t = self.track(id);
-                t.delivered[0] += 1;
-                assert!(t.delivered[0] <= 1, "{id} delivered to the topic twice");
+                t.delivered[Sink::Topic.index()] += 1;
+                assert!(
+                    t.delivered[Sink::Topic.index()] <= 1,
+                    "{id} delivered to the topic twice"
+                );
             }
             Input::HttpResult {
                 id,
@@ -81,8 +104,11 @@ impl Checker {
                 ..
             } => {
                 let t = self.track(id);
-                t.delivered[1] += 1;
-                assert!(t.delivered[1] <= 1, "{id} delivered over HTTP twice");
+                t.delivered[Sink::Http.index()] += 1;
+                assert!(
+                    t.delivered[Sink::Http.index()] <= 1,
+                    "{id} delivered over HTTP twice"
+                );
                 t.secure_ok |= target == Target::SecureEndpoint;
             }
             _ => {}
@@ -99,6 +125,7 @@ impl Checker {
                     known: true,
                     required: pending,
                     pending,
+                    key: Some(reporter.token()),
                     ..Track::default()
                 };
                 assert_eq!(
@@ -128,9 +155,11 @@ impl Checker {
                 t.known = true;
                 t.removed = Some(reason);
             }
-            Output::Transmit { id, target } => {
+            Output::Transmit { id, target, key } => {
+                self.in_flight[target.sink().index()] = Some(id);
                 let (secure, insecure, sinks) = (self.secure, self.insecure, self.sinks);
                 let t = self.track(id);
+                assert_eq!(key, t.key, "{id}: key is not its run's token");
                 assert!(
                     t.known && t.removed.is_none(),
                     "{id} sent but not in the spool"
@@ -159,18 +188,31 @@ impl Checker {
                 assert!(next >= self.next_report, "next report moved earlier");
                 self.next_report = next;
             }
+            Output::Event(Event::Collected { .. }) => self.collected = true,
+            Output::Stopped if self.one_cycle && !self.shutdown && !reporter.sinks().is_empty() => {
+                assert!(
+                    self.collected,
+                    "one cycle stopped before its record was made"
+                );
+                assert_eq!(
+                    self.in_flight,
+                    [None; Sink::COUNT],
+                    "one cycle stopped with transmits unanswered"
+                );
+            }
             Output::Collect | Output::Event(_) | Output::Stopped => {}
         }
     }
 
-    /// Records taken from an earlier run's spool.
-    pub fn spooled(&mut self, id: RecordId, pending: Sinks) {
+    /// Records taken from an earlier run's spool, made by the run whose token is `key`.
+    pub fn spooled(&mut self, id: RecordId, pending: Sinks, key: Option<BrokerToken>) {
         let sinks = self.sinks;
         let t = self.track(id);
         *t = Track {
             known: true,
             required: pending.intersect(sinks),
             pending: pending.intersect(sinks),
+            key,
             ..Track::default()
         };
     }
@@ -264,7 +306,7 @@ const STATUSES: [HttpResult; 12] = [
 fn drive(data: &[u8]) -> u64 {
     let mut bytes = Bytes(data);
     let flags = bytes.u8();
-    let mut config = ReporterConfig::new(&crate::config::SupportConfig::default());
+    let mut config = ReporterConfig::new(&crate::config::SupportConfig::default(), Run::default());
     config.enabled = flags & 0x80 == 0 || flags & 0x40 == 0;
     config.topic = flags & 1 != 0;
     config.secure_endpoint = flags & 2 != 0;
@@ -272,33 +314,33 @@ fn drive(data: &[u8]) -> u64 {
     config.do_not_track = flags & 0x38 == 0x38;
     config.interval = Duration::from_hours([1, 2, 24, 10_000][usize::from(bytes.u8() % 4)]);
     config.spool_cap = usize::from(bytes.u8() % 5) + 1;
-    config.settle = Duration::from_secs(u64::from(bytes.u8() % 20));
+    let settle = bytes.u8();
+    config.settle = Duration::from_secs(u64::from(settle % 20));
+    config.one_cycle = settle & 0x80 != 0;
+    let now = Instant::from_millis(0);
     let mut world = World {
-        reporter: Reporter::new(),
+        reporter: Reporter::new(now, &config, [bytes.u8(); 16], bytes.u64()),
         checker: Checker::new(&config),
-        now: Instant::from_millis(0),
+        now,
         topic: None,
         http: None,
         collect: false,
         loading: true,
         fingerprint: Fnv(0xcbf2_9ce4_8422_2325),
     };
-    world.feed(Input::Start {
-        now: world.now,
-        config: &config,
-        entropy: [bytes.u8(); 16],
-        seed: bytes.u64(),
-    });
+    world.drain();
     for _ in 0..bytes.u8() % 4 {
         let id = RecordId(1 + u64::from(bytes.u8() % 16));
         let pending = Sinks::from_bits(bytes.u8());
+        let token = Some(BrokerToken::from_random_bytes([bytes.u8(); 16]));
         match world.reporter.handle_input(Input::Spooled {
             now: world.now,
             id,
             pending,
+            token,
         }) {
             Ok(()) => {
-                world.checker.spooled(id, pending);
+                world.checker.spooled(id, pending, token);
                 world.drain();
             }
             Err(e) => assert!(
@@ -368,7 +410,7 @@ struct World {
     topic: Option<RecordId>,
     http: Option<(RecordId, Target)>,
     collect: bool,
-    /// Between `Start` and the last `Spooled`: `Collect` waits (the contract).
+    /// Between `Reporter::new` and the last `Spooled`: `Collect` waits (the contract).
     loading: bool,
     fingerprint: Fnv,
 }
@@ -415,8 +457,9 @@ impl World {
                 Output::Transmit {
                     id,
                     target: Target::Topic,
+                    ..
                 } => self.topic = Some(id),
-                Output::Transmit { id, target } => self.http = Some((id, target)),
+                Output::Transmit { id, target, .. } => self.http = Some((id, target)),
                 Output::Timeout(_) | Output::Stopped => return,
                 _ => {}
             }

@@ -3,10 +3,33 @@
 use crate::config::SupportConfig;
 use crate::time::Duration;
 
-use super::sinks::{Sink, Sinks};
+use super::vocab::{Sink, Sinks};
 
 /// Most records the spool table holds; [`ReporterConfig::spool_cap`] may lower it.
 pub const SPOOL_CAPACITY: usize = 32;
+
+/// How long the reporter runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RunMode {
+    /// Until shut down: the first report after the settling time, then every interval.
+    #[default]
+    Daemon,
+    /// One cycle (`once`, `preview`): the first report at once, and
+    /// [`Output::Stopped`](super::Output::Stopped) as soon as it and every spooled record
+    /// were tried on every sink.
+    OneCycle,
+}
+
+/// What the shell knows that the config file does not say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Run {
+    /// The daemon or one cycle.
+    pub mode: RunMode,
+    /// `DO_NOT_TRACK` is set in the environment: no HTTP at all.
+    pub do_not_track: bool,
+}
 
 /// Reporter settings. Start from [`ReporterConfig::new`] and adjust the public fields.
 #[non_exhaustive]
@@ -23,6 +46,8 @@ pub struct ReporterConfig {
     pub insecure_endpoint: bool,
     /// `DO_NOT_TRACK` is set in the shell's environment: no HTTP at all.
     pub do_not_track: bool,
+    /// One cycle, then [`Output::Stopped`](super::Output::Stopped) ([`RunMode::OneCycle`]).
+    pub one_cycle: bool,
     /// Time between reports (before 0–1 % jitter).
     pub interval: Duration,
     /// Wait before the first report, so the broker can settle (reference: 10 s).
@@ -38,16 +63,23 @@ pub struct ReporterConfig {
 }
 
 impl ReporterConfig {
-    /// Defaults for `support`: 10 s settling, 5 s shutdown grace, 30 s first retry, full spool.
-    pub fn new(support: &SupportConfig) -> Self {
+    /// The settings of `support` for `run`: 10 s settling (none for one cycle), 5 s shutdown
+    /// grace, 30 s first retry, full spool.
+    pub fn new(support: &SupportConfig, run: Run) -> Self {
+        let one_cycle = run.mode == RunMode::OneCycle;
         ReporterConfig {
             enabled: support.enabled(),
             topic: support.topic().is_some(),
             secure_endpoint: support.secure_endpoint().is_some(),
             insecure_endpoint: support.insecure_endpoint().is_some(),
-            do_not_track: false,
+            do_not_track: run.do_not_track,
+            one_cycle,
             interval: Duration::from_hours(u64::from(support.report_interval_hours())),
-            settle: Duration::from_secs(10),
+            settle: if one_cycle {
+                Duration::ZERO
+            } else {
+                Duration::from_secs(10)
+            },
             shutdown_grace: Duration::from_secs(5),
             retry_initial: Duration::from_secs(30),
             spool_cap: SPOOL_CAPACITY,

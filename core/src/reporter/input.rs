@@ -1,30 +1,19 @@
 //! Everything the shell tells the reporter. Every variant carries the monotonic `now`.
 
 use crate::time::Instant;
+use crate::token::BrokerToken;
 
-use super::config::ReporterConfig;
-use super::output::{RecordId, Target};
-use super::sinks::Sinks;
+use super::vocab::{HttpResult, RecordId, Sinks, Target, TopicResult};
 
 /// One event from the shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Input<'a> {
-    /// The agent started. `entropy` becomes the broker token; `seed` drives all jitter.
-    Start {
-        /// Now.
-        now: Instant,
-        /// The settings.
-        config: &'a ReporterConfig,
-        /// 16 random bytes from the OS, for the broker token.
-        entropy: [u8; 16],
-        /// Seed for jitter and backoff.
-        seed: u64,
-    },
     /// A record left in the spool by an earlier run, still pending for `pending`. Feed every
-    /// one right after `Start`, before answering the first `Output::Collect` (which may come
-    /// in the very first drain): afterwards it is `UsageError::SpoolAfterCollect`, because
-    /// new records take ids after the highest spooled one.
+    /// one right after [`Reporter::new`](super::Reporter::new), before answering the first
+    /// `Output::Collect` (which may come in the very first drain): afterwards it is
+    /// `UsageError::SpoolAfterCollect`, because new records take ids after the highest
+    /// spooled one.
     Spooled {
         /// Now.
         now: Instant,
@@ -32,6 +21,9 @@ pub enum Input<'a> {
         id: RecordId,
         /// The sinks that had not taken it.
         pending: Sinks,
+        /// The token of the run that made it (its `brokerProcessUUID`, see
+        /// [`wire::token_of`](crate::wire::token_of)): the topic message's key.
+        token: Option<BrokerToken>,
     },
     /// A timer the reporter asked for (or any wake-up; early ones are harmless).
     Timer {
@@ -78,8 +70,7 @@ impl Input<'_> {
     /// The time the input carries.
     pub fn now(&self) -> Instant {
         match *self {
-            Input::Start { now, .. }
-            | Input::Spooled { now, .. }
+            Input::Spooled { now, .. }
             | Input::Timer { now }
             | Input::Collected { now, .. }
             | Input::TopicResult { now, .. }
@@ -108,41 +99,4 @@ impl<'a> Facts<'a> {
             platform_version,
         }
     }
-}
-
-/// What the Kafka producer reported for one record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum TopicResult {
-    /// Acknowledged by the cluster.
-    Delivered,
-    /// Failed, but may work later (broker down, timeout, not enough replicas).
-    Retriable,
-    /// Failed in a way that needs an operator (authorization, record too large): retried
-    /// only once per interval.
-    Fatal,
-}
-
-/// What one HTTP POST gave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum HttpResult {
-    /// A response arrived with this status; only 2xx is success.
-    Status(u16),
-    /// No response.
-    Transport(TransportError),
-}
-
-/// Why a POST got no response.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum TransportError {
-    /// Name resolution or TCP connect failed (includes the proxy).
-    Connect,
-    /// TLS handshake failed, e.g. a certificate nobody trusts.
-    Tls,
-    /// No answer in time.
-    Timeout,
-    /// Anything else (reset connection, malformed response).
-    Other,
 }

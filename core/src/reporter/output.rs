@@ -3,43 +3,10 @@
 use core::fmt;
 
 use crate::time::{Duration, Instant};
+use crate::token::BrokerToken;
 use crate::wire::CollectorState;
 
-use super::input::{HttpResult, TopicResult, TransportError};
-use super::sinks::{Sink, Sinks};
-
-/// A record's identity, unique across runs (the spool keeps it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct RecordId(pub u64);
-
-impl fmt::Display for RecordId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// Where one transmit goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Target {
-    /// Produce to the internal topic.
-    Topic,
-    /// POST to the HTTPS endpoint.
-    SecureEndpoint,
-    /// POST to the HTTP endpoint.
-    InsecureEndpoint,
-}
-
-impl Target {
-    /// The logical sink this target serves.
-    pub fn sink(self) -> Sink {
-        match self {
-            Target::Topic => Sink::Topic,
-            Target::SecureEndpoint | Target::InsecureEndpoint => Sink::Http,
-        }
-    }
-}
+use super::vocab::{Failure, RecordId, Sink, Sinks, Target};
 
 /// One instruction for the shell. After any `handle_input`, poll until `Timeout` or
 /// `Stopped`.
@@ -58,12 +25,16 @@ pub enum Output {
         id: RecordId,
         /// Where to send it.
         target: Target,
+        /// The token of the run that made the record, the topic message's key (`None` for a
+        /// spooled record whose token was not known).
+        key: Option<BrokerToken>,
     },
     /// Something to log or count.
     Event(Event),
     /// Nothing more to do until this instant: sleep, then send `Input::Timer`.
     Timeout(Instant),
-    /// The reporter has finished; the shell may exit.
+    /// The reporter has finished (shut down, disabled, or its one cycle is over); the shell
+    /// may exit.
     Stopped,
 }
 
@@ -123,38 +94,6 @@ pub enum Level {
     Warn,
     /// Something needs an operator.
     Error,
-}
-
-/// Why a delivery attempt failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Failure {
-    /// The producer's verdict (never `Delivered`).
-    Topic(TopicResult),
-    /// An HTTP status other than 2xx.
-    Status(u16),
-    /// No HTTP response.
-    Transport(TransportError),
-}
-
-impl Failure {
-    pub(crate) fn of_http(result: HttpResult) -> Option<Failure> {
-        match result {
-            HttpResult::Status(s) if (200..300).contains(&s) => None,
-            HttpResult::Status(s) => Some(Failure::Status(s)),
-            HttpResult::Transport(e) => Some(Failure::Transport(e)),
-        }
-    }
-
-    /// Retrying soon will not help: wait a whole interval.
-    pub(crate) fn is_fatal(self) -> bool {
-        match self {
-            Failure::Topic(t) => t == TopicResult::Fatal,
-            // A client error other than timeout / too many requests: the request is refused.
-            Failure::Status(s) => (400..500).contains(&s) && s != 408 && s != 429,
-            Failure::Transport(_) => false,
-        }
-    }
 }
 
 /// Why the reporter stopped at start.
@@ -274,10 +213,6 @@ impl core::error::Error for BufferTooSmall {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum UsageError {
-    /// An input other than `Start` (or `Shutdown`) before `Start`.
-    NotStarted,
-    /// A second `Start`.
-    AlreadyStarted,
     /// `now` is earlier than a previous input's.
     TimeWentBackwards,
     /// The previous `handle_input` was not followed by polling until `Timeout`.
@@ -301,8 +236,6 @@ pub enum UsageError {
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            UsageError::NotStarted => "input before Start",
-            UsageError::AlreadyStarted => "Start given twice",
             UsageError::TimeWentBackwards => "time went backwards",
             UsageError::NotDrained => "poll_output was not drained to Timeout",
             UsageError::Stopped => "input after Stopped",
@@ -326,6 +259,12 @@ pub enum CollectError {
     Usage(UsageError),
     /// The buffer cannot hold the record.
     BufferTooSmall(BufferTooSmall),
+}
+
+impl From<BufferTooSmall> for CollectError {
+    fn from(e: BufferTooSmall) -> Self {
+        CollectError::BufferTooSmall(e)
+    }
 }
 
 impl From<UsageError> for CollectError {

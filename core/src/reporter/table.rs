@@ -3,11 +3,12 @@
 
 use heapless::{Deque, Vec};
 
+use crate::token::BrokerToken;
 use crate::wire::CollectorState;
 
 use super::config::SPOOL_CAPACITY;
-use super::output::{RecordId, RemoveReason};
-use super::sinks::{Sink, Sinks};
+use super::output::RemoveReason;
+use super::vocab::{RecordId, Sink, Sinks};
 
 /// Most spool removals a single input can cause, with room to spare.
 const REMOVALS: usize = 8;
@@ -17,6 +18,8 @@ pub(crate) struct Entry {
     pub(crate) id: RecordId,
     /// `None` for records from an earlier run: their bytes are already in the spool.
     pub(crate) made: Option<(u64, CollectorState)>,
+    /// The token of the run that made it: the topic message's key.
+    pub(crate) key: Option<BrokerToken>,
     pub(crate) pending: Sinks,
     /// The spool does not have it yet (`Write` not emitted).
     pub(crate) unwritten: bool,

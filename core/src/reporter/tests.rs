@@ -11,7 +11,7 @@ fn ms(t: u64) -> Instant {
 }
 
 fn config() -> ReporterConfig {
-    ReporterConfig::new(&SupportConfig::default())
+    ReporterConfig::new(&SupportConfig::default(), Run::default())
 }
 
 /// Polls until `Timeout`/`Stopped`, returning everything (bounded).
@@ -30,14 +30,7 @@ fn drain(r: &mut Reporter) -> Vec<Output> {
 }
 
 fn started(config: &ReporterConfig) -> Reporter {
-    let mut r = Reporter::new();
-    r.handle_input(Input::Start {
-        now: ms(0),
-        config,
-        entropy: [1; 16],
-        seed: 9,
-    })
-    .unwrap();
+    let mut r = Reporter::new(ms(0), config, [1; 16], 9);
     let out = drain(&mut r);
     assert!(
         matches!(out[0], Output::Event(Event::Started { .. })),
@@ -67,30 +60,13 @@ fn first_report_after_settling_then_collect() {
 #[test]
 fn misuse_is_an_error_and_changes_nothing() {
     let cfg = config();
-    let mut r = Reporter::new();
-    assert_eq!(
-        r.handle_input(Input::Timer { now: ms(0) }),
-        Err(UsageError::NotStarted)
-    );
-    r.handle_input(Input::Start {
-        now: ms(5),
-        config: &cfg,
-        entropy: [0; 16],
-        seed: 0,
-    })
-    .unwrap();
+    let mut r = Reporter::new(ms(5), &cfg, [0; 16], 0);
+    // A new reporter has outputs (Started) waiting: they come first.
     assert_eq!(
         r.handle_input(Input::Timer { now: ms(6) }),
         Err(UsageError::NotDrained)
     );
     let _ = drain(&mut r);
-    let start_again = Input::Start {
-        now: ms(6),
-        config: &cfg,
-        entropy: [0; 16],
-        seed: 0,
-    };
-    assert_eq!(r.handle_input(start_again), Err(UsageError::AlreadyStarted));
     assert_eq!(
         r.handle_input(Input::Timer { now: ms(4) }),
         Err(UsageError::TimeWentBackwards)
@@ -120,6 +96,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         now: ms(6),
         id: RecordId(7),
         pending: Sinks::ALL,
+        token: None,
     })
     .unwrap();
     let _ = drain(&mut r);
@@ -127,6 +104,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         now: ms(6),
         id: RecordId(7),
         pending: Sinks::ALL,
+        token: None,
     };
     assert_eq!(r.handle_input(dup), Err(UsageError::DuplicateRecord));
 
@@ -149,6 +127,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         now: ms(10_005),
         id: RecordId(99),
         pending: Sinks::ALL,
+        token: None,
     };
     assert_eq!(r.handle_input(late), Err(UsageError::SpoolAfterCollect));
 
@@ -194,7 +173,7 @@ fn small_buffer_loses_nothing() {
     let record = crate::wire::OwnedAnonymousRecord::decode(&exact[..len]).unwrap();
     assert_eq!(
         record.broker_process_uuid.as_str(),
-        r.token().unwrap().as_str()
+        r.token().text().as_str()
     );
     assert_eq!(record.collector_state, CollectorState::Running);
 }
@@ -216,14 +195,7 @@ fn disabled_configs_say_so_once_and_stop() {
         (nothing, DisabledReason::NoSinks),
         (dnt_no_topic, DisabledReason::DoNotTrack),
     ] {
-        let mut r = Reporter::new();
-        r.handle_input(Input::Start {
-            now: ms(0),
-            config: &cfg,
-            entropy: [0; 16],
-            seed: 0,
-        })
-        .unwrap();
+        let mut r = Reporter::new(ms(0), &cfg, [0; 16], 0);
         assert_eq!(
             drain(&mut r),
             [Output::Event(Event::Disabled { reason }), Output::Stopped]
@@ -234,10 +206,72 @@ fn disabled_configs_say_so_once_and_stop() {
 }
 
 #[test]
-fn shutdown_before_start_stops() {
-    let mut r = Reporter::new();
-    r.handle_input(Input::Shutdown { now: ms(3) }).unwrap();
-    assert_eq!(drain(&mut r), [Output::Stopped]);
+fn one_cycle_starts_at_once_and_stops_when_every_sink_answered() {
+    let run = Run {
+        mode: RunMode::OneCycle,
+        do_not_track: false,
+    };
+    let cfg = ReporterConfig::new(&SupportConfig::default(), run);
+    assert_eq!(cfg.settle, Duration::ZERO);
+    let mut r = Reporter::new(ms(0), &cfg, [1; 16], 9);
+    assert!(drain(&mut r).contains(&Output::Collect));
+    r.handle_input(collected_at(0)).unwrap();
+    let out = drain(&mut r);
+    let sent: Vec<_> = out
+        .iter()
+        .filter_map(|o| match *o {
+            Output::Transmit { id, target, key } => Some((id, target, key)),
+            _ => None,
+        })
+        .collect();
+    let key = Some(r.token());
+    assert_eq!(
+        sent,
+        [
+            (RecordId(1), Target::Topic, key),
+            (RecordId(1), Target::SecureEndpoint, key)
+        ]
+    );
+    r.handle_input(Input::TopicResult {
+        now: ms(5),
+        id: RecordId(1),
+        result: TopicResult::Retriable,
+    })
+    .unwrap();
+    assert!(matches!(drain(&mut r).last(), Some(Output::Timeout(_))));
+    assert!(!r.is_stopped(), "HTTPS is still in flight");
+    r.handle_input(Input::HttpResult {
+        now: ms(6),
+        id: RecordId(1),
+        target: Target::SecureEndpoint,
+        result: HttpResult::Status(200),
+    })
+    .unwrap();
+    assert_eq!(drain(&mut r).last(), Some(&Output::Stopped));
+    assert_eq!(r.pending_for(RecordId(1)), Some(Sink::Topic.into()));
+}
+
+#[test]
+fn spooled_records_keep_the_key_of_their_run() {
+    let other = crate::token::BrokerToken::from_random_bytes([9; 16]);
+    let mut r = started(&config());
+    r.handle_input(Input::Spooled {
+        now: ms(0),
+        id: RecordId(3),
+        pending: Sink::Topic.into(),
+        token: Some(other),
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(
+        out.contains(&Output::Transmit {
+            id: RecordId(3),
+            target: Target::Topic,
+            key: Some(other)
+        }),
+        "{out:?}"
+    );
+    assert_ne!(Some(other), Some(r.token()));
 }
 
 #[test]
@@ -245,14 +279,7 @@ fn zero_interval_does_not_spin() {
     let mut cfg = config();
     cfg.interval = Duration::ZERO;
     cfg.settle = Duration::ZERO;
-    let mut r = Reporter::new();
-    r.handle_input(Input::Start {
-        now: ms(0),
-        config: &cfg,
-        entropy: [1; 16],
-        seed: 9,
-    })
-    .unwrap();
+    let mut r = Reporter::new(ms(0), &cfg, [1; 16], 9);
     let out = drain(&mut r);
     assert_eq!(out[1], Output::Collect, "{out:?}");
     assert!(
@@ -263,7 +290,7 @@ fn zero_interval_does_not_spin() {
     assert!(matches!(drain(&mut r)[..], [Output::Timeout(t)] if t >= ms(1000)));
 }
 
-/// Issue 6 budget: the whole reporter fits in 4 KiB.
+/// The microcontroller budget: the whole reporter fits in 4 KiB.
 #[test]
 fn reporter_is_small() {
     let size = core::mem::size_of::<Reporter>();
@@ -328,7 +355,8 @@ fn customer_records_are_encoded_at_collect_time() {
     );
     assert!(out.contains(&Output::Transmit {
         id,
-        target: Target::Topic
+        target: Target::Topic,
+        key: Some(r.token())
     }));
 }
 

@@ -8,11 +8,11 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use super::allowlist;
-use super::{decimal_len, json_str_len, CollectorState, EncodeError};
+use super::fields::{self, Fields, Value, Visit};
+use super::{json_str_len, AnonymousRecord, EncodeError};
 
 /// Cluster-wide counts, from the client's metadata.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ClusterFacts {
     /// Live brokers.
@@ -26,8 +26,7 @@ pub struct ClusterFacts {
 }
 
 /// The machine the agent runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HostFacts<'a> {
     /// Operating system family, e.g. `linux`.
@@ -60,36 +59,70 @@ pub struct CustomerFacts<'a> {
     pub broker_configuration: &'a [(&'a str, &'a str)],
 }
 
-/// A customer record ready to encode.
-#[derive(Clone, Copy, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A customer record ready to encode: the anonymous record's keys, then the customer facts.
+#[derive(Clone, Copy, Debug)]
 pub struct CustomerRecord<'a> {
-    /// See [`AnonymousRecord`](super::AnonymousRecord).
-    pub timestamp: u64,
-    /// See [`AnonymousRecord`](super::AnonymousRecord).
-    pub kafka_version: &'a str,
-    /// See [`AnonymousRecord`](super::AnonymousRecord).
-    pub confluent_platform_version: &'a str,
-    /// See [`AnonymousRecord`](super::AnonymousRecord).
-    #[serde(rename = "brokerProcessUUID")]
-    pub broker_process_uuid: &'a str,
-    /// See [`AnonymousRecord`](super::AnonymousRecord).
-    pub collector_state: CollectorState,
-    /// See [`CustomerFacts`].
-    pub customer_id: &'a str,
-    /// See [`CustomerFacts`].
-    pub cluster_id: &'a str,
-    /// See [`CustomerFacts`]; `null` when unknown.
-    pub broker_id: Option<i64>,
-    /// See [`CustomerFacts`].
-    pub cluster: ClusterFacts,
-    /// See [`CustomerFacts`].
-    pub host: HostFacts<'a>,
-    /// See [`CustomerFacts`].
-    pub agent_uptime_secs: u64,
-    /// The allowlisted broker settings, as a JSON object.
-    pub broker_configuration: AllowedConfig<'a>,
+    /// The five keys every record has.
+    pub anonymous: AnonymousRecord<'a>,
+    /// What a customer record adds; broker settings pass the allowlist when encoded.
+    pub facts: CustomerFacts<'a>,
 }
+
+/// The record's one description: the anonymous keys, then its own.
+impl Fields for CustomerRecord<'_> {
+    fn fields<W: Visit>(&self, w: &mut W) {
+        let f = &self.facts;
+        self.anonymous.fields(w);
+        w.field("customerId", &f.customer_id);
+        w.field("clusterId", &f.cluster_id);
+        w.field("brokerId", &f.broker_id);
+        w.field("cluster", &f.cluster);
+        w.field("host", &f.host);
+        w.field("agentUptimeSecs", &f.agent_uptime_secs);
+        w.field(
+            "brokerConfiguration",
+            &AllowedConfig(f.broker_configuration),
+        );
+    }
+}
+
+impl Fields for ClusterFacts {
+    fn fields<W: Visit>(&self, w: &mut W) {
+        w.field("brokers", &self.brokers);
+        w.field("topics", &self.topics);
+        w.field("partitions", &self.partitions);
+        w.field(
+            "replicationFactorHistogram",
+            &self.replication_factor_histogram,
+        );
+    }
+}
+
+impl Fields for HostFacts<'_> {
+    fn fields<W: Visit>(&self, w: &mut W) {
+        w.field("os", &self.os);
+        w.field("arch", &self.arch);
+        w.field("cpus", &self.cpus);
+        w.field("memoryBytes", &self.memory_bytes);
+    }
+}
+
+/// Objects serialize and measure themselves from their description.
+macro_rules! described {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                fields::serialize(self, s)
+            }
+        }
+        impl Value for $t {
+            fn json_len(&self) -> usize {
+                Fields::encoded_len(self)
+            }
+        }
+    )*};
+}
+described!(CustomerRecord<'_>, ClusterFacts, HostFacts<'_>);
 
 /// Broker properties, serialized as an object holding only what [`allowlist::allows`].
 #[derive(Clone, Copy, Debug)]
@@ -111,57 +144,19 @@ impl Serialize for AllowedConfig<'_> {
     }
 }
 
+impl Value for AllowedConfig<'_> {
+    fn json_len(&self) -> usize {
+        let (fields, count) = self.allowed().fold((0, 0usize), |(len, n), (k, v)| {
+            (len + json_str_len(k) + 1 + json_str_len(v), n + 1)
+        });
+        2 + fields + count.saturating_sub(1)
+    }
+}
+
 impl CustomerRecord<'_> {
     /// The exact number of bytes [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> usize {
-        let field = |name: &str, value: usize| name.len() + 3 + value;
-        let object =
-            |fields: &[usize]| 2 + fields.iter().sum::<usize>() + fields.len().saturating_sub(1);
-        let signed = |v: i64| decimal_len(v.unsigned_abs()) + usize::from(v < 0);
-        let histogram = 2
-            + self
-                .cluster
-                .replication_factor_histogram
-                .iter()
-                .map(|&n| decimal_len(n.into()))
-                .sum::<usize>()
-            + 5;
-        let cluster = object(&[
-            field("brokers", decimal_len(self.cluster.brokers.into())),
-            field("topics", decimal_len(self.cluster.topics.into())),
-            field("partitions", decimal_len(self.cluster.partitions.into())),
-            field("replicationFactorHistogram", histogram),
-        ]);
-        let host = object(&[
-            field("os", json_str_len(self.host.os)),
-            field("arch", json_str_len(self.host.arch)),
-            field("cpus", decimal_len(self.host.cpus.into())),
-            field("memoryBytes", decimal_len(self.host.memory_bytes)),
-        ]);
-        let config_fields: usize = self
-            .broker_configuration
-            .allowed()
-            .map(|(k, v)| json_str_len(k) + 1 + json_str_len(v))
-            .sum();
-        let config_count = self.broker_configuration.allowed().count();
-        let config = 2 + config_fields + config_count.saturating_sub(1);
-        object(&[
-            field("timestamp", decimal_len(self.timestamp)),
-            field("kafkaVersion", json_str_len(self.kafka_version)),
-            field(
-                "confluentPlatformVersion",
-                json_str_len(self.confluent_platform_version),
-            ),
-            field("brokerProcessUUID", json_str_len(self.broker_process_uuid)),
-            field("collectorState", 1),
-            field("customerId", json_str_len(self.customer_id)),
-            field("clusterId", json_str_len(self.cluster_id)),
-            field("brokerId", self.broker_id.map_or(4, signed)),
-            field("cluster", cluster),
-            field("host", host),
-            field("agentUptimeSecs", decimal_len(self.agent_uptime_secs)),
-            field("brokerConfiguration", config),
-        ])
+        Fields::encoded_len(self)
     }
 
     /// Writes the JSON into `buf`; a buffer that is too small gets the exact size needed.

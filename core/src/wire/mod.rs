@@ -6,10 +6,14 @@
 
 pub mod allowlist;
 mod customer;
+mod fields;
 mod record;
 
 pub use customer::{AllowedConfig, ClusterFacts, CustomerFacts, CustomerRecord, HostFacts};
-pub use record::{AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_VERSION_LEN};
+pub use fields::{Fields, Value, Visit};
+pub use record::{
+    token_of, AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_VERSION_LEN,
+};
 
 use core::fmt;
 

@@ -2,9 +2,10 @@
 //! `brokerProcessUUID` and `collectorState`. No cluster ID, host name or address.
 
 use heapless::String;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
-use super::{decimal_len, json_str_len, DecodeError, EncodeError};
+use super::fields::{self, Fields, Visit};
+use super::{DecodeError, EncodeError};
 use crate::token::BrokerToken;
 
 /// Longest version string a decoded record may carry.
@@ -42,8 +43,7 @@ impl TryFrom<u8> for CollectorState {
 }
 
 /// The anonymous record, borrowing its strings: what the encoder takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct AnonymousRecord<'a> {
     /// Seconds since the Unix epoch when the record was collected (from the caller's clock).
@@ -53,10 +53,26 @@ pub struct AnonymousRecord<'a> {
     /// The version of support-metrics itself.
     pub confluent_platform_version: &'a str,
     /// The broker token: a UUIDv4 new for every agent start.
-    #[serde(rename = "brokerProcessUUID")]
     pub broker_process_uuid: &'a str,
     /// Running, or shutting down for the final report.
     pub collector_state: CollectorState,
+}
+
+/// The record's one description: its keys, in order, with their values.
+impl Fields for AnonymousRecord<'_> {
+    fn fields<W: Visit>(&self, w: &mut W) {
+        w.field("timestamp", &self.timestamp);
+        w.field("kafkaVersion", &self.kafka_version);
+        w.field("confluentPlatformVersion", &self.confluent_platform_version);
+        w.field("brokerProcessUUID", &self.broker_process_uuid);
+        w.field("collectorState", &self.collector_state);
+    }
+}
+
+impl Serialize for AnonymousRecord<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        fields::serialize(self, s)
+    }
 }
 
 /// The anonymous record with owned, bounded strings: what the decoder gives.
@@ -80,13 +96,7 @@ pub struct OwnedAnonymousRecord {
 impl AnonymousRecord<'_> {
     /// The exact number of bytes [`encode`](Self::encode) writes.
     pub fn encoded_len(&self) -> usize {
-        // {"timestamp":,"kafkaVersion":,"confluentPlatformVersion":,"brokerProcessUUID":,"collectorState":1}
-        const FIXED: usize = 98;
-        FIXED
-            + decimal_len(self.timestamp)
-            + json_str_len(self.kafka_version)
-            + json_str_len(self.confluent_platform_version)
-            + json_str_len(self.broker_process_uuid)
+        Fields::encoded_len(self)
     }
 
     /// Writes the JSON into `buf` and returns its length. A buffer that is too small gets
@@ -131,6 +141,21 @@ impl OwnedAnonymousRecord {
     pub fn as_record(&self) -> AnonymousRecord<'_> {
         AnonymousRecord::from_owned(self)
     }
+}
+
+/// The `brokerProcessUUID` of an anonymous or customer record: the token of the run that made
+/// it, which the topic uses as the message key. `None` when `bytes` are not a JSON object with
+/// a well-formed token.
+pub fn token_of(bytes: &[u8]) -> Option<BrokerToken> {
+    #[derive(Deserialize)]
+    struct Keyed {
+        #[serde(rename = "brokerProcessUUID")]
+        token: String<36>,
+    }
+    let mut scratch = [0u8; 64];
+    let (keyed, _): (Keyed, usize) =
+        serde_json_core::from_slice_escaped(bytes, &mut scratch).ok()?;
+    BrokerToken::parse(&keyed.token)
 }
 
 #[cfg(test)]

@@ -21,11 +21,12 @@ use std::time::{Duration, Instant};
 
 use rdkafka::mocking::MockCluster;
 use support_metrics_core::config::{SupportConfig, DEFAULT_TOPIC};
-use support_metrics_core::reporter::{ReporterConfig, TopicResult};
-use support_metrics_linux::driver::{Driver, HttpEndpoints, Mode, StaticFacts, TopicSink};
-use support_metrics_linux::http::HttpClient;
+use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, TopicResult};
+use support_metrics_http::{HttpClient, HttpEndpoints};
+use support_metrics_linux::driver::{Driver, Mode, StaticFacts};
 use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
+use support_metrics_linux::sinks::{Destinations, TopicSink};
 use support_metrics_linux::spool::Spool;
 use support_metrics_tests::servers::{TestCa, TestServer};
 
@@ -149,8 +150,11 @@ fn report_cycles(dir: &Path, servers: &str, collector: &Collector, cycles: usize
     let log = Log::from_env();
     let topic = KafkaTopic::new(servers, None, &[], DEFAULT_TOPIC, log).expect("topic sink");
     let topic = Shared(Arc::new(Mutex::new(topic)));
-    let mut config = ReporterConfig::new(&SupportConfig::default());
-    config.settle = support_metrics_core::time::Duration::ZERO;
+    let run = Run {
+        mode: RunMode::OneCycle,
+        do_not_track: false,
+    };
+    let config = ReporterConfig::new(&SupportConfig::default(), run);
     let facts = StaticFacts {
         kafka_version: "3.9.0".to_owned(),
         platform_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -166,23 +170,16 @@ fn report_cycles(dir: &Path, servers: &str, collector: &Collector, cycles: usize
             insecure: None,
         };
         let before = collector.posts();
-        let mut driver = Driver::new(
-            spool,
-            facts.clone(),
-            Some(Box::new(topic.clone())),
-            Some(http),
-            log,
-        );
+        let sinks = Destinations {
+            topic: Some(Box::new(topic.clone())),
+            http: Some(Box::new(http)),
+        };
+        let mut driver = Driver::new(&config, spool, facts.clone(), sinks, log).expect("entropy");
         let ticks = cpu_ticks("/proc/self/stat");
         let started = Instant::now();
-        let summary = driver
-            .run(
-                &config,
-                Mode::Once {
-                    deadline: Duration::from_secs(30),
-                },
-            )
-            .expect("cycle");
+        let summary = driver.run(Mode::Once {
+            deadline: Duration::from_secs(30),
+        });
         let wall = started.elapsed();
         let used = cpu_ticks("/proc/self/stat") - ticks;
         drop(driver);

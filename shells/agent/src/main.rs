@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use support_metrics_linux::properties_file::FileError;
 
 mod commands;
+mod egress;
 
 /// Exit codes (sysexits.h), documented in `--help` and the README.
 pub(crate) mod exit {

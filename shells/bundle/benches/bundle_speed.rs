@@ -1,4 +1,4 @@
-//! Bundle speed against the peer the issue names: `kcat -C -e -o beginning` piped into
+//! Bundle speed against its peer: `kcat -C -e -o beginning` piped into
 //! `zip`, on the same broker, in the same run. Run with `cargo bench -p support-metrics-bundle`
 //! (needs `kcat` and `zip`; `ci/check.sh setup` does not install kcat, `apt-get install kcat`).
 //!

@@ -10,9 +10,9 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
-use support_metrics_linux::driver::TopicSink;
 use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
+use support_metrics_linux::sinks::TopicSink;
 use support_metrics_tests::scratch_dir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-bundle");

@@ -1,10 +1,18 @@
-//! Gathering the facts of a customer record (core decides what of them is sent).
+//! Gathering the facts of a customer record (core decides what of them is sent), and handing
+//! them to the reporter.
 
 use std::time::Duration;
 
+use support_metrics_core::reporter::{CollectError, Facts, Reporter, SpoolOp, UsageError};
+use support_metrics_core::time::Instant;
 use support_metrics_core::wire::{ClusterFacts, CustomerFacts, HostFacts};
 
-use crate::kafka::ClusterInfo;
+/// Reads the cluster's counts and ID (the Kafka client implements it).
+pub trait ReadCluster: Send {
+    /// Broker, topic and partition counts, the replication-factor histogram, and the cluster
+    /// ID; `None` when the cluster cannot be read within `timeout`.
+    fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)>;
+}
 
 /// Where customer facts come from; built once at start.
 pub struct CustomerSource {
@@ -15,7 +23,7 @@ pub struct CustomerSource {
     /// Every broker property (core's allowlist filters them when encoding).
     pub broker_configuration: Vec<(String, String)>,
     /// The cluster, when a Kafka client could be made.
-    pub cluster: Option<ClusterInfo>,
+    pub cluster: Option<Box<dyn ReadCluster>>,
 }
 
 /// Facts gathered for one record, owned.
@@ -81,6 +89,30 @@ impl GatheredFacts {
             },
             agent_uptime_secs: self.uptime_secs,
             broker_configuration: pairs,
+        }
+    }
+}
+
+/// Answers the reporter's `Collect` with a customer record made of `gathered`: the record's
+/// bytes and the spool write to store them with. The buffer grows until the record fits.
+pub fn collect_customer(
+    reporter: &mut Reporter,
+    (now, unix_time_secs): (Instant, u64),
+    facts: Facts<'_>,
+    gathered: &GatheredFacts,
+) -> Result<(SpoolOp, Vec<u8>), UsageError> {
+    let pairs = gathered.pairs();
+    let view = gathered.view(&pairs);
+    let mut buf = vec![0u8; 8192];
+    loop {
+        match reporter.handle_collected_customer(now, unix_time_secs, facts, &view, &mut buf) {
+            Ok(op) => return Ok((op, buf)),
+            // The reporter names the exact size: the second call fits.
+            Err(CollectError::BufferTooSmall(b)) if b.required > buf.len() => {
+                buf.resize(b.required, 0);
+            }
+            Err(CollectError::BufferTooSmall(_)) => return Err(UsageError::NotCollecting),
+            Err(CollectError::Usage(e)) => return Err(e),
         }
     }
 }

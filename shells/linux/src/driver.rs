@@ -11,36 +11,16 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support_metrics_core::reporter::{
-    CollectError, Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
+    Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
     ReporterConfig, SpoolOp, Target, TopicResult, TransportError,
 };
 use support_metrics_core::time::Instant;
+use support_metrics_core::token::BrokerToken;
 
-use crate::customer::CustomerSource;
-use crate::http::{HttpClient, Notice};
+use crate::customer::{collect_customer, CustomerSource};
 use crate::log::Log;
+use crate::sinks::{Destinations, HttpSink, Notice, TopicSink};
 use crate::spool::Spool;
-
-/// Delivers one record to the internal topic, within `timeout`.
-pub trait TopicSink: Send {
-    /// Produces `value` with `key`; `detail` explains a failure for the log.
-    fn produce(
-        &mut self,
-        key: &[u8],
-        value: &[u8],
-        timeout: Duration,
-    ) -> (TopicResult, Option<String>);
-}
-
-/// The HTTP side: a client and the two endpoint URLs (`None` when off).
-pub struct HttpEndpoints {
-    /// The client (proxy, timeout).
-    pub client: HttpClient,
-    /// The HTTPS URL.
-    pub secure: Option<String>,
-    /// The HTTP URL.
-    pub insecure: Option<String>,
-}
 
 /// Something for the loop.
 pub enum Msg {
@@ -52,13 +32,14 @@ pub enum Msg {
     Shutdown,
 }
 
-/// How the loop ends.
+/// How long the loop may run: until the reporter stops, and (for one cycle) no longer than a
+/// deadline. When a one-cycle run is over is the reporter's decision
+/// ([`RunMode::OneCycle`](support_metrics_core::reporter::RunMode::OneCycle)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     /// Until the reporter stops (after a shutdown request).
     Daemon,
-    /// One cycle: stop once the new record and the spooled ones were tried everywhere, or at
-    /// the deadline.
+    /// Until the reporter stops, or the deadline passes.
     Once {
         /// Give up after this long.
         deadline: Duration,
@@ -93,11 +74,10 @@ pub struct Driver {
     facts: StaticFacts,
     tx: Sender<Msg>,
     rx: Receiver<Msg>,
-    topic: Option<Sender<(RecordId, Vec<u8>)>>,
+    topic: Option<Sender<TopicJob>>,
     http: Option<Sender<(RecordId, Target, Vec<u8>)>>,
-    in_flight: usize,
+    /// A `Collect` came in the last drain: answer it once the drain is over.
     collect: bool,
-    collected: bool,
     next_timeout: Instant,
     last_notice: Option<Notice>,
     dropped: usize,
@@ -106,19 +86,24 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Starts the sink workers. `topic` and `http` may be `None` when off.
+    /// A reporter for `config` (with entropy from the OS: the agent refuses to start without
+    /// it), and a worker thread for each sink that is on.
     pub fn new(
+        config: &ReporterConfig,
         spool: Spool,
         facts: StaticFacts,
-        topic: Option<Box<dyn TopicSink>>,
-        http: Option<HttpEndpoints>,
+        sinks: Destinations,
         log: Log,
-    ) -> Driver {
+    ) -> std::io::Result<Driver> {
+        let mut seed = [0u8; 24];
+        os_random(&mut seed)?;
+        let entropy: [u8; 16] = seed[..16].try_into().unwrap_or_default();
+        let seed = u64::from_le_bytes(seed[16..].try_into().unwrap_or_default());
         let (tx, rx) = mpsc::channel();
-        let topic = topic.map(|sink| spawn_topic_worker(sink, tx.clone()));
-        let http = http.map(|endpoints| spawn_http_worker(endpoints, tx.clone()));
-        Driver {
-            reporter: Reporter::new(),
+        let topic = sinks.topic.map(|sink| spawn_topic_worker(sink, tx.clone()));
+        let http = sinks.http.map(|sink| spawn_http_worker(sink, tx.clone()));
+        Ok(Driver {
+            reporter: Reporter::new(Instant::default(), config, entropy, seed),
             spool,
             cache: HashMap::new(),
             origin: std::time::Instant::now(),
@@ -127,15 +112,13 @@ impl Driver {
             rx,
             topic,
             http,
-            in_flight: 0,
             collect: false,
-            collected: false,
             next_timeout: Instant::MAX,
             last_notice: None,
             dropped: 0,
             customer: None,
             log,
-        }
+        })
     }
 
     /// Sends customer records, with facts from `source`.
@@ -153,25 +136,18 @@ impl Driver {
         Instant::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
-    /// Runs until the reporter stops (daemon) or the cycle is over (once).
-    pub fn run(&mut self, config: &ReporterConfig, mode: Mode) -> std::io::Result<Summary> {
-        let mut seed = [0u8; 24];
-        os_random(&mut seed)?;
-        let entropy: [u8; 16] = seed[..16].try_into().unwrap_or_default();
-        let seed = u64::from_le_bytes(seed[16..].try_into().unwrap_or_default());
-        let start = Input::Start {
-            now: self.now(),
-            config,
-            entropy,
-            seed,
-        };
-        self.feed(start);
+    /// Runs until the reporter stops: after a shutdown request, or once its one cycle is
+    /// over; `mode` bounds a one-cycle run in time.
+    pub fn run(&mut self, mode: Mode) -> Summary {
+        self.drain();
         let spooled: Vec<_> = self.spool.records().collect();
         for (id, pending) in spooled {
+            let token = self.spool.token(id);
             self.feed(Input::Spooled {
                 now: self.now(),
                 id,
                 pending,
+                token,
             });
         }
         self.answer_collect();
@@ -182,9 +158,6 @@ impl Driver {
         loop {
             if self.reporter.is_stopped() {
                 break;
-            }
-            if deadline.is_some() && self.collected && self.in_flight == 0 && !self.collect {
-                break; // once: the new record and the spooled ones were each tried
             }
             let wake = self.wake_at(deadline);
             let wait = wake.saturating_duration_since(std::time::Instant::now());
@@ -202,10 +175,10 @@ impl Driver {
             }
             self.answer_collect();
         }
-        Ok(Summary {
+        Summary {
             spooled: self.spool.len(),
             dropped: self.dropped,
-        })
+        }
     }
 
     fn wake_at(&self, deadline: Option<std::time::Instant>) -> std::time::Instant {
@@ -221,14 +194,12 @@ impl Driver {
         let now = self.now();
         match msg {
             Msg::Topic(id, result, detail) => {
-                self.in_flight -= 1;
                 if let Some(d) = detail {
                     self.log.debug(&format!("topic: record {id}: {d}"));
                 }
                 self.feed(Input::TopicResult { now, id, result });
             }
             Msg::Http(id, target, result, notice, detail) => {
-                self.in_flight -= 1;
                 if let Some(d) = detail {
                     self.log.debug(&format!("{target:?}: record {id}: {d}"));
                 }
@@ -260,56 +231,34 @@ impl Driver {
     }
 
     fn answer_collect(&mut self) {
-        if std::mem::take(&mut self.collect) {
-            let unix = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let facts = self.facts.clone();
-            if self.collect_customer(unix, &facts) {
-                return;
-            }
-            let input = Input::Collected {
-                now: self.now(),
-                unix_time_secs: unix,
-                facts: Facts::new(&facts.kafka_version, &facts.platform_version),
-            };
-            self.feed(input);
+        if !std::mem::take(&mut self.collect) {
+            return;
         }
-    }
-
-    /// The customer path; false when there is none (or it failed: the record goes anonymous).
-    fn collect_customer(&mut self, unix: u64, facts: &StaticFacts) -> bool {
-        let Some(source) = &self.customer else {
-            return false;
-        };
-        let gathered = source.gather(self.origin.elapsed(), Duration::from_secs(3));
-        let pairs = gathered.pairs();
-        let view = gathered.view(&pairs);
+        let unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let facts = self.facts.clone();
         let anonymous = Facts::new(&facts.kafka_version, &facts.platform_version);
-        let mut buf = vec![0u8; 8192];
-        for _ in 0..4 {
-            match self.reporter.handle_collected_customer(
-                self.now(),
-                unix,
-                anonymous,
-                &view,
-                &mut buf,
-            ) {
-                Ok(op) => {
+        if let Some(source) = &self.customer {
+            let gathered = source.gather(self.origin.elapsed(), Duration::from_secs(3));
+            let now = self.now();
+            match collect_customer(&mut self.reporter, (now, unix), anonymous, &gathered) {
+                Ok((op, buf)) => {
                     self.spool_op(op, &buf);
                     self.drain();
-                    return true;
+                    return;
                 }
-                Err(CollectError::BufferTooSmall(b)) => buf.resize(b.required, 0),
-                Err(CollectError::Usage(e)) => {
-                    self.log.error(&format!(
-                        "internal: customer record refused: {e}; sending the anonymous record"
-                    ));
-                    return false;
-                }
+                Err(e) => self.log.error(&format!(
+                    "internal: customer record refused: {e}; sending the anonymous record"
+                )),
             }
         }
-        false
+        let input = Input::Collected {
+            now: self.now(),
+            unix_time_secs: unix,
+            facts: anonymous,
+        };
+        self.feed(input);
     }
 
     fn feed(&mut self, input: Input<'_>) {
@@ -335,7 +284,7 @@ impl Driver {
             match out {
                 Output::Collect => self.collect = true,
                 Output::Spool(op) => self.spool_op(op, &buf),
-                Output::Transmit { id, target } => self.transmit(id, target),
+                Output::Transmit { id, target, key } => self.transmit(id, target, key),
                 Output::Event(event) => self.event(event),
                 Output::Timeout(at) => {
                     self.next_timeout = at;
@@ -380,7 +329,7 @@ impl Driver {
         }
     }
 
-    fn transmit(&mut self, id: RecordId, target: Target) {
+    fn transmit(&mut self, id: RecordId, target: Target, key: Option<BrokerToken>) {
         let bytes = match self.cache.get(&id.0) {
             Some(b) => Some(b.clone()),
             None => match self.spool.read(id) {
@@ -394,7 +343,12 @@ impl Driver {
         };
         // Never send a half-built record: without its bytes the attempt fails at once.
         let sent = bytes.and_then(|bytes| match target {
-            Target::Topic => self.topic.as_ref().map(|t| t.send((id, bytes)).is_ok()),
+            Target::Topic => self.topic.as_ref().map(|t| {
+                let key = key
+                    .map(|k| k.text().as_str().to_owned())
+                    .unwrap_or_default();
+                t.send(TopicJob { id, key, bytes }).is_ok()
+            }),
             _ => self
                 .http
                 .as_ref()
@@ -414,13 +368,9 @@ impl Driver {
                 ),
             });
         }
-        self.in_flight += 1;
     }
 
     fn event(&mut self, event: Event) {
-        if matches!(event, Event::Collected { .. }) {
-            self.collected = true;
-        }
         let text = describe(&event);
         match event.level() {
             Level::Debug => self.log.debug(&text),
@@ -459,20 +409,20 @@ fn target_name(t: Target) -> &'static str {
     }
 }
 
-fn spawn_topic_worker(
-    mut sink: Box<dyn TopicSink>,
-    tx: Sender<Msg>,
-) -> Sender<(RecordId, Vec<u8>)> {
-    let (jobs, rx) = mpsc::channel::<(RecordId, Vec<u8>)>();
+/// A record for the topic worker: its key (the token of the run that made it) and bytes.
+struct TopicJob {
+    id: RecordId,
+    key: String,
+    bytes: Vec<u8>,
+}
+
+fn spawn_topic_worker(mut sink: Box<dyn TopicSink>, tx: Sender<Msg>) -> Sender<TopicJob> {
+    let (jobs, rx) = mpsc::channel::<TopicJob>();
     std::thread::spawn(move || {
-        for (id, bytes) in rx {
-            // Key: the broker token of the run that made the record (anonymous or customer).
-            let key = serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("brokerProcessUUID")?.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            let (result, detail) = sink.produce(key.as_bytes(), &bytes, Duration::from_secs(10));
-            if tx.send(Msg::Topic(id, result, detail)).is_err() {
+        for job in rx {
+            let (result, detail) =
+                sink.produce(job.key.as_bytes(), &job.bytes, Duration::from_secs(10));
+            if tx.send(Msg::Topic(job.id, result, detail)).is_err() {
                 return;
             }
         }
@@ -481,29 +431,14 @@ fn spawn_topic_worker(
 }
 
 fn spawn_http_worker(
-    endpoints: HttpEndpoints,
+    mut sink: Box<dyn HttpSink>,
     tx: Sender<Msg>,
 ) -> Sender<(RecordId, Target, Vec<u8>)> {
     let (jobs, rx) = mpsc::channel::<(RecordId, Target, Vec<u8>)>();
     std::thread::spawn(move || {
         for (id, target, bytes) in rx {
-            let url = match target {
-                Target::SecureEndpoint => endpoints.secure.as_deref(),
-                _ => endpoints.insecure.as_deref(),
-            };
-            let msg = match url {
-                Some(url) => {
-                    let posted = endpoints.client.post(url, &bytes);
-                    Msg::Http(id, target, posted.result, posted.notice, posted.detail)
-                }
-                None => Msg::Http(
-                    id,
-                    target,
-                    HttpResult::Transport(TransportError::Other),
-                    None,
-                    None,
-                ),
-            };
+            let posted = sink.post(target, &bytes);
+            let msg = Msg::Http(id, target, posted.result, posted.notice, posted.detail);
             if tx.send(msg).is_err() {
                 return;
             }

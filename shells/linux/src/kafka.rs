@@ -13,8 +13,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use support_metrics_core::reporter::TopicResult;
 use support_metrics_core::wire::ClusterFacts;
 
-use crate::driver::TopicSink;
+use crate::customer::ReadCluster;
 use crate::log::Log;
+use crate::sinks::TopicSink;
 
 /// One year: how long the topic keeps records.
 pub const RETENTION_MS: &str = "31536000000";
@@ -324,10 +325,10 @@ impl ClusterInfo {
             .map_err(|e| format!("cannot create the Kafka client: {e}"))?;
         Ok(ClusterInfo { client })
     }
+}
 
-    /// Broker, topic and partition counts, the replication-factor histogram, and the cluster
-    /// ID; `None` when the cluster cannot be read within `timeout`.
-    pub fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)> {
+impl ReadCluster for ClusterInfo {
+    fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)> {
         let metadata = self.client.client().fetch_metadata(None, timeout).ok()?;
         let mut facts = ClusterFacts {
             brokers: u32::try_from(metadata.brokers().len()).unwrap_or(u32::MAX),

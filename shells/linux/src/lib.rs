@@ -1,13 +1,14 @@
-//! Linux I/O for the support-metrics shells. Decisions live in `support-metrics-core`; this
-//! crate reads files (and, as the agent grows, owns clocks, entropy, Kafka and HTTP).
+//! Linux I/O shared by the support-metrics binaries: `server.properties`, bootstrap servers,
+//! the spool directory, Kafka (rdkafka), customer facts, and the drive loop around core's
+//! reporter. Decisions live in `support-metrics-core`. HTTP is in `support-metrics-http`, so
+//! the bundle tool, which needs none, builds no TLS stack.
 
 pub mod bootstrap;
 pub mod customer;
 pub mod driver;
 pub mod facts;
-pub mod http;
 pub mod kafka;
 pub mod log;
 pub mod properties_file;
+pub mod sinks;
 pub mod spool;
-pub mod trust;

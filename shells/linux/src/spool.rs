@@ -12,6 +12,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use support_metrics_core::reporter::{RecordId, Sink, Sinks};
+use support_metrics_core::token::BrokerToken;
+use support_metrics_core::wire::token_of;
 
 const PREFIX: &str = "record-";
 const SUFFIX: &str = ".json";
@@ -153,6 +155,12 @@ impl Spool {
             .copied()
             .ok_or_else(|| not_found(id))?;
         fs::read(self.path(id, pending))
+    }
+
+    /// The token of the run that made a record (its topic key), read from its bytes by core;
+    /// `None` when the record cannot be read or carries none.
+    pub fn token(&self, id: RecordId) -> Option<BrokerToken> {
+        token_of(&self.read(id).ok()?)
     }
 
     fn path(&self, id: RecordId, pending: Sinks) -> PathBuf {

@@ -8,9 +8,9 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr as rd_kafka_resp_err_t};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use support_metrics_core::reporter::TopicResult;
-use support_metrics_linux::driver::TopicSink;
 use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
+use support_metrics_linux::sinks::TopicSink;
 
 const RECORD: &[u8] = br#"{"timestamp":1,"kafkaVersion":"3.7.0","confluentPlatformVersion":"0.1.0","brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff","collectorState":2}"#;
 const KEY: &[u8] = b"00112233-4455-4677-8899-aabbccddeeff";

@@ -1,4 +1,5 @@
 use super::*;
+use crate::wire::CollectorState;
 extern crate std;
 use std::vec;
 
@@ -14,28 +15,32 @@ const CONFIG: &[(&str, &str)] = &[
 
 fn record<'a>(config: &'a [(&'a str, &'a str)], broker_id: Option<i64>) -> CustomerRecord<'a> {
     CustomerRecord {
-        timestamp: 1_764_000_000,
-        kafka_version: "3.7.0",
-        confluent_platform_version: "0.1.0",
-        broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
-        collector_state: CollectorState::Running,
-        customer_id: "C123456789",
-        cluster_id: "MkU3OEVBNTcwNTJENDM2Qk",
-        broker_id,
-        cluster: ClusterFacts {
-            brokers: 3,
-            topics: 12,
-            partitions: 57,
-            replication_factor_histogram: [0, 7, 0, 50, 0, 0],
+        anonymous: AnonymousRecord {
+            timestamp: 1_764_000_000,
+            kafka_version: "3.7.0",
+            confluent_platform_version: "0.1.0",
+            broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
+            collector_state: CollectorState::Running,
         },
-        host: HostFacts {
-            os: "linux",
-            arch: "x86_64",
-            cpus: 8,
-            memory_bytes: 33_554_432_000,
+        facts: CustomerFacts {
+            customer_id: "C123456789",
+            cluster_id: "MkU3OEVBNTcwNTJENDM2Qk",
+            broker_id,
+            cluster: ClusterFacts {
+                brokers: 3,
+                topics: 12,
+                partitions: 57,
+                replication_factor_histogram: [0, 7, 0, 50, 0, 0],
+            },
+            host: HostFacts {
+                os: "linux",
+                arch: "x86_64",
+                cpus: 8,
+                memory_bytes: 33_554_432_000,
+            },
+            agent_uptime_secs: 86_400,
+            broker_configuration: config,
         },
-        agent_uptime_secs: 86_400,
-        broker_configuration: AllowedConfig(config),
     }
 }
 
@@ -56,8 +61,8 @@ fn encoded_len_is_exact() {
         for broker_id in [None, Some(0), Some(-7), Some(i64::MAX), Some(i64::MIN)] {
             let mut r = record(config, broker_id);
             for (ts, uptime) in [(0, 0), (u64::MAX, 9), (10, u64::MAX)] {
-                (r.timestamp, r.agent_uptime_secs) = (ts, uptime);
-                r.kafka_version = "a\"b\\c\n\u{1}é";
+                (r.anonymous.timestamp, r.facts.agent_uptime_secs) = (ts, uptime);
+                r.anonymous.kafka_version = "a\"b\\c\n\u{1}é";
                 let mut buf = [0u8; 2048];
                 let n = r.encode(&mut buf).unwrap();
                 assert_eq!(n, r.encoded_len(), "{config:?} {broker_id:?} {ts}");

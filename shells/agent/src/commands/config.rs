@@ -8,20 +8,25 @@ use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
 use support_metrics_core::config::{Key, Source, SupportConfig};
+use support_metrics_core::reporter::RunMode;
 use support_metrics_linux::properties_file::PropertiesFile;
 
+use super::setup::Setup;
+use crate::egress;
+
 pub(crate) fn run(path: &Path, as_json: bool, raw: bool) -> anyhow::Result<ExitCode> {
-    let file = PropertiesFile::read(path)?;
     let mut out = std::io::stdout().lock();
     if raw {
+        let file = PropertiesFile::read(path)?;
         write_raw(&mut out, &file, as_json)?;
     } else {
-        let (config, warnings) = file.config()?;
+        let setup = Setup::new(path, None, RunMode::Daemon)?;
+        let (file, config, warnings) = (setup.file(), &setup.config, &setup.warnings);
         if as_json {
-            let value = settings_json(&file, &config, &warnings);
+            let value = settings_json(file, config, warnings);
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         } else {
-            write_table(&mut out, &file, &config, &warnings)?;
+            write_table(&mut out, &setup)?;
         }
     }
     out.flush()?;
@@ -99,42 +104,8 @@ fn shown(config: &SupportConfig, key: Key) -> String {
     }
 }
 
-/// One sentence saying what will leave the machine.
-fn egress(config: &SupportConfig) -> String {
-    if !config.enabled() {
-        return format!("disabled ({}=false)", Key::Enable);
-    }
-    if !config.is_reporting() {
-        return "disabled (no topic and no endpoint)".to_owned();
-    }
-    let mut parts = vec![match config.topic() {
-        Some(t) => format!("topic {t}"),
-        None => "no topic".to_owned(),
-    }];
-    parts.push(
-        match (config.secure_endpoint(), config.insecure_endpoint()) {
-            (Some(s), Some(i)) => format!("HTTPS {s}, falling back to HTTP {i}"),
-            (Some(s), None) => format!("HTTPS {s} only (no plain-HTTP fallback)"),
-            (None, Some(i)) => format!("HTTP {i} only (unencrypted)"),
-            (None, None) => "no HTTP".to_owned(),
-        },
-    );
-    if let Some(p) = config.proxy() {
-        parts.push(format!("via proxy {}", p.redacted()));
-    }
-    format!(
-        "every {} h: {}",
-        config.report_interval_hours(),
-        parts.join("; ")
-    )
-}
-
-fn write_table(
-    out: &mut impl Write,
-    file: &PropertiesFile,
-    config: &SupportConfig,
-    warnings: &[String],
-) -> std::io::Result<()> {
+fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
+    let (file, config) = (setup.file(), &setup.config);
     writeln!(
         out,
         "Proactive Support settings from {}\n",
@@ -163,8 +134,8 @@ fn write_table(
             key.name()
         )?;
     }
-    writeln!(out, "\nReporting: {}", egress(config))?;
-    for w in warnings {
+    writeln!(out, "\nReporting: {}", egress::describe(setup))?;
+    for w in &setup.warnings {
         writeln!(out, "warning: {w}")?;
     }
     Ok(())

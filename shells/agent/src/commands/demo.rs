@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 use rdkafka::mocking::MockCluster;
 use support_metrics_bundle::{absolute, default_file_name, read_topic, write_bundle, Source};
 use support_metrics_core::config::DEFAULT_TOPIC;
+use support_metrics_core::reporter::RunMode;
 use support_metrics_linux::driver::Mode;
 
 use super::run::driver;
@@ -38,18 +39,15 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             work.join("spool").display()
         ),
     )?;
-    let mut setup = Setup::new(&config, None)?;
-    setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
+    let setup = Setup::new(&config, None, RunMode::OneCycle)?;
+    setup.log_warnings();
     let spool = setup.open_spool()?;
     println!("support-metrics demo: one report cycle, then a bundle of the topic.\n");
     println!("Config: {}", config.display());
     println!("{}\n", setup.egress());
-    let summary = driver(&setup, spool)?.run(
-        &setup.reporter,
-        Mode::Once {
-            deadline: Duration::from_secs(30),
-        },
-    )?;
+    let summary = driver(&setup, spool)?.run(Mode::Once {
+        deadline: Duration::from_secs(30),
+    });
     let bodies = collector.received();
     let Some(record) = bodies.first() else {
         anyhow::bail!(

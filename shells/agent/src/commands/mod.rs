@@ -4,4 +4,4 @@ pub(crate) mod config;
 pub(crate) mod demo;
 pub(crate) mod preview;
 pub(crate) mod run;
-mod setup;
+pub(crate) mod setup;

@@ -4,17 +4,19 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use support_metrics_core::reporter::{
-    CollectError, Facts, Input, Output, Reporter, Sink, Sinks, SpoolOp,
-};
+use support_metrics_core::reporter::{Facts, Input, Output, Reporter, RunMode, SpoolOp};
 use support_metrics_core::time::Instant;
+use support_metrics_core::wire::token_of;
+use support_metrics_linux::customer::collect_customer;
 use support_metrics_linux::driver::os_random;
 use support_metrics_linux::spool::Spool;
 
 use super::setup::Setup;
+use crate::egress;
 
 pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let mut setup = Setup::new(path, kafka_home)?;
+    let setup = Setup::new(path, kafka_home, RunMode::OneCycle)?;
+    setup.log_warnings();
     let mut out = std::io::stdout().lock();
     let sinks = setup.reporter.sinks();
     if sinks.is_empty() {
@@ -22,44 +24,36 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         return Ok(ExitCode::SUCCESS);
     }
     let spooled = Spool::peek(&setup.spool_dir)?;
-    setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
     let mut entropy = [0u8; 16];
     os_random(&mut entropy)?;
-    let mut reporter = Reporter::new();
     let now = Instant::from_millis(0);
+    let mut reporter = Reporter::new(now, &setup.reporter, entropy, 0);
     let mut new_record = None;
     let mut buf = vec![0u8; 4096];
-    let mut drain =
-        |reporter: &mut Reporter, new_record: &mut Option<(u64, Vec<u8>)>| -> anyhow::Result<()> {
-            loop {
-                match reporter.poll_output(&mut buf) {
-                    Ok(Output::Spool(SpoolOp::Write { id, len, .. })) => {
-                        *new_record = Some((id.0, buf[..len].to_vec()))
-                    }
-                    Ok(Output::Timeout(_) | Output::Stopped) => return Ok(()),
-                    Ok(_) => {}
-                    Err(e) => buf.resize(e.required, 0),
-                }
+    let mut drain = |reporter: &mut Reporter, new_record: &mut Option<(u64, Vec<u8>)>| loop {
+        match reporter.poll_output(&mut buf) {
+            Ok(Output::Spool(SpoolOp::Write { id, len, .. })) => {
+                *new_record = Some((id.0, buf[..len].to_vec()))
             }
-        };
-    reporter.handle_input(Input::Start {
-        now,
-        config: &setup.reporter,
-        entropy,
-        seed: 0,
-    })?;
-    drain(&mut reporter, &mut new_record)?;
+            Ok(Output::Timeout(_) | Output::Stopped) => return,
+            Ok(_) => {}
+            Err(e) => buf.resize(e.required, 0),
+        }
+    };
+    drain(&mut reporter, &mut new_record);
     let mut listed = Vec::new();
     for (id, pending, file) in &spooled {
+        let bytes = std::fs::read(file)?;
         reporter.handle_input(Input::Spooled {
             now,
             id: *id,
             pending: *pending,
+            token: token_of(&bytes),
         })?;
-        drain(&mut reporter, &mut new_record)?;
+        drain(&mut reporter, &mut new_record);
         let still = pending.intersect(sinks);
         if !still.is_empty() {
-            listed.push((id.0, still, std::fs::read(file)?, true));
+            listed.push((id.0, still, bytes, true));
         }
     }
     let facts = Facts::new(&setup.facts.kafka_version, &setup.facts.platform_version);
@@ -68,21 +62,8 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         .map_or(0, |d| d.as_secs());
     if let Some(source) = setup.customer_source() {
         let gathered = source.gather(std::time::Duration::ZERO, std::time::Duration::from_secs(3));
-        let pairs = gathered.pairs();
-        let mut record = vec![0u8; 8192];
-        let op = loop {
-            match reporter.handle_collected_customer(
-                now,
-                unix,
-                facts,
-                &gathered.view(&pairs),
-                &mut record,
-            ) {
-                Ok(op) => break op,
-                Err(CollectError::BufferTooSmall(b)) => record.resize(b.required, 0),
-                Err(CollectError::Usage(e)) => anyhow::bail!("internal: {e}"),
-            }
-        };
+        let (op, record) = collect_customer(&mut reporter, (now, unix), facts, &gathered)
+            .map_err(|e| anyhow::anyhow!("internal: {e}"))?;
         if let SpoolOp::Write { id, len, .. } = op {
             new_record = Some((id.0, record[..len].to_vec()));
         }
@@ -93,7 +74,7 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
             facts,
         })?;
     }
-    drain(&mut reporter, &mut new_record)?;
+    drain(&mut reporter, &mut new_record);
     if let Some((id, bytes)) = new_record {
         listed.push((id, sinks, bytes, false));
     }
@@ -112,27 +93,10 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         writeln!(
             out,
             "\nrecord #{id} ({origin}) -> {}",
-            destinations(&setup, pending)
+            egress::destinations(&setup, pending)
         )?;
         out.write_all(&bytes)?;
         writeln!(out)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn destinations(setup: &Setup, pending: Sinks) -> String {
-    let c = &setup.config;
-    let mut to = Vec::new();
-    if pending.contains(Sink::Topic) {
-        to.push(format!("topic {}", c.topic().unwrap_or("?")));
-    }
-    if pending.contains(Sink::Http) {
-        match (c.secure_endpoint(), c.insecure_endpoint()) {
-            (Some(s), Some(i)) => to.push(format!("POST {s} (if that fails: POST {i})")),
-            (Some(s), None) => to.push(format!("POST {s}")),
-            (None, Some(i)) => to.push(format!("POST {i}")),
-            (None, None) => {}
-        }
-    }
-    to.join("; ")
 }

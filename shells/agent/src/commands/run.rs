@@ -4,7 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use support_metrics_core::reporter::RunMode;
 use support_metrics_linux::driver::{Driver, Mode, Msg};
+use support_metrics_linux::sinks::Destinations;
 
 use super::setup::Setup;
 
@@ -16,9 +18,17 @@ pub(super) fn driver(
     setup: &Setup,
     spool: support_metrics_linux::spool::Spool,
 ) -> anyhow::Result<Driver> {
-    let topic = setup.topic()?;
-    let http = setup.http(Duration::from_secs(10));
-    let driver = Driver::new(spool, setup.facts.clone(), topic, http, setup.log);
+    let sinks = Destinations {
+        topic: setup.topic()?,
+        http: setup.http(Duration::from_secs(10)),
+    };
+    let driver = Driver::new(
+        &setup.reporter,
+        spool,
+        setup.facts.clone(),
+        sinks,
+        setup.log,
+    )?;
     Ok(match setup.customer_source() {
         Some(source) => driver.with_customer(source),
         None => driver,
@@ -26,7 +36,8 @@ pub(super) fn driver(
 }
 
 pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let setup = Setup::new(path, kafka_home)?;
+    let setup = Setup::new(path, kafka_home, RunMode::Daemon)?;
+    setup.log_warnings();
     let spool = setup.open_spool()?;
     setup.log.info(&setup.egress());
     let mut driver = driver(&setup, spool)?;
@@ -40,7 +51,7 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
             let _ = shutdown.send(Msg::Shutdown);
         }
     });
-    let summary = driver.run(&setup.reporter, Mode::Daemon)?;
+    let summary = driver.run(Mode::Daemon);
     setup.log.info(&format!(
         "stopped; {} record(s) in the spool for the next start",
         summary.spooled
@@ -49,18 +60,15 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
 }
 
 pub(crate) fn once(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let mut setup = Setup::new(path, kafka_home)?;
+    let setup = Setup::new(path, kafka_home, RunMode::OneCycle)?;
+    setup.log_warnings();
     let spool = setup.open_spool()?;
     setup.log.info(&setup.egress());
-    setup.reporter.settle = support_metrics_core::time::Duration::ZERO;
     // Whole-cycle bound: 30 s; each attempt gets less so that a fallback still fits.
     let mut driver = driver(&setup, spool)?;
-    let summary = driver.run(
-        &setup.reporter,
-        Mode::Once {
-            deadline: Duration::from_secs(30),
-        },
-    )?;
+    let summary = driver.run(Mode::Once {
+        deadline: Duration::from_secs(30),
+    });
     if summary.spooled == 0 {
         Ok(ExitCode::SUCCESS)
     } else {

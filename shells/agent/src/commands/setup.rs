@@ -6,19 +6,22 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use support_metrics_core::config::SupportConfig;
-use support_metrics_core::reporter::{ReporterConfig, Sink};
+use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, Sink};
+use support_metrics_http::trust::install_extra_roots;
+use support_metrics_http::{HttpClient, HttpEndpoints};
 use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
-use support_metrics_linux::customer::CustomerSource;
-use support_metrics_linux::driver::{HttpEndpoints, StaticFacts, TopicSink};
+use support_metrics_linux::customer::{CustomerSource, ReadCluster};
+use support_metrics_linux::driver::StaticFacts;
 use support_metrics_linux::facts::{broker_id, kafka_home_for, kafka_version, UNKNOWN};
-use support_metrics_linux::http::HttpClient;
 use support_metrics_linux::kafka::{ClusterInfo, KafkaTopic};
 use support_metrics_linux::log::Log;
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
+use support_metrics_linux::sinks::{HttpSink, TopicSink};
 use support_metrics_linux::spool::Spool;
-use support_metrics_linux::trust::install_extra_roots;
 
-/// Everything decided before the first report.
+use crate::egress;
+
+/// Everything decided before the first report, each fact computed once.
 pub(crate) struct Setup {
     file: PropertiesFile,
     pub(crate) config: SupportConfig,
@@ -26,21 +29,25 @@ pub(crate) struct Setup {
     pub(crate) spool_dir: PathBuf,
     pub(crate) facts: StaticFacts,
     pub(crate) do_not_track: bool,
+    /// Where the topic's client connects, or why that cannot be decided.
+    pub(crate) bootstrap: Result<Bootstrap, String>,
+    /// What the config builder warned about, for the caller to show.
+    pub(crate) warnings: Vec<String>,
     pub(crate) log: Log,
 }
 
 impl Setup {
-    /// Reads `path` (errors carry their exit codes) and decides the rest.
-    pub(crate) fn new(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Setup> {
+    /// Reads `path` (errors carry their exit codes) and decides the rest for a run in `mode`.
+    pub(crate) fn new(
+        path: &Path,
+        kafka_home: Option<&Path>,
+        mode: RunMode,
+    ) -> anyhow::Result<Setup> {
         let log = Log::from_env();
         let file = PropertiesFile::read(path)?;
         let (config, warnings) = file.config()?;
-        for w in &warnings {
-            log.warn(&format!("{}: {w}", path.display()));
-        }
         let do_not_track = do_not_track();
-        let mut reporter = ReporterConfig::new(&config);
-        reporter.do_not_track = do_not_track;
+        let reporter = ReporterConfig::new(&config, Run { mode, do_not_track });
         let home = kafka_home
             .map(Path::to_path_buf)
             .or_else(|| kafka_home_for(path));
@@ -53,6 +60,13 @@ impl Setup {
             platform_version: env!("CARGO_PKG_VERSION").to_owned(),
         };
         let spool_dir = spool_dir(&config, path);
+        let settings = file.client_settings();
+        let wanted = settings
+            .iter()
+            .find(|(k, _)| k == "security.protocol")
+            .map(|(_, v)| v.as_str());
+        let get = |key: &str| file.get(key).map(str::to_owned);
+        let bootstrap = bootstrap(config.bootstrap_servers(), get, wanted);
         Ok(Setup {
             file,
             config,
@@ -60,8 +74,23 @@ impl Setup {
             spool_dir,
             facts,
             do_not_track,
+            bootstrap,
+            warnings,
             log,
         })
+    }
+
+    /// Logs the config's warnings (the `config` command prints them itself).
+    pub(crate) fn log_warnings(&self) {
+        for w in &self.warnings {
+            self.log
+                .warn(&format!("{}: {w}", self.file.path().display()));
+        }
+    }
+
+    /// The file the settings came from.
+    pub(crate) fn file(&self) -> &PropertiesFile {
+        &self.file
     }
 
     /// Opens the spool and, when a CA file is configured, installs the trust bundle. Call
@@ -86,21 +115,14 @@ impl Setup {
     }
 
     fn http_on(&self) -> bool {
-        self.reporter
-            .sinks()
-            .contains(support_metrics_core::reporter::Sink::Http)
+        self.reporter.sinks().contains(Sink::Http)
     }
 
-    /// Where the topic's client connects, or why that cannot be decided (a config error).
-    pub(crate) fn bootstrap(&self) -> Result<Bootstrap, FileError> {
-        let settings = self.file.client_settings();
-        let wanted = settings
-            .iter()
-            .find(|(k, _)| k == "security.protocol")
-            .map(|(_, v)| v.as_str());
-        let get = |key: &str| self.file.get(key).map(str::to_owned);
-        bootstrap(self.config.bootstrap_servers(), get, wanted)
-            .map_err(|e| FileError::Invalid(self.file.path().to_owned(), e))
+    /// The bootstrap servers, or the config error that says why there are none.
+    fn bootstrap_or_error(&self) -> Result<&Bootstrap, FileError> {
+        self.bootstrap
+            .as_ref()
+            .map_err(|e| FileError::Invalid(self.file.path().to_owned(), e.clone()))
     }
 
     /// The topic side, if on. A setting librdkafka refuses is a config error.
@@ -112,7 +134,7 @@ impl Setup {
         else {
             return Ok(None);
         };
-        let b = self.bootstrap()?;
+        let b = self.bootstrap_or_error()?;
         let sink = KafkaTopic::new(
             &b.servers,
             b.protocol.as_deref(),
@@ -134,7 +156,7 @@ impl Setup {
         if !self.reporter.customer {
             return None;
         }
-        let cluster = self.bootstrap().ok().and_then(|b| {
+        let cluster = self.bootstrap.as_ref().ok().and_then(|b| {
             ClusterInfo::new(
                 &b.servers,
                 b.protocol.as_deref(),
@@ -152,12 +174,12 @@ impl Setup {
                 .iter()
                 .map(|e| (e.key.clone(), e.value.clone()))
                 .collect(),
-            cluster,
+            cluster: cluster.map(|c| Box::new(c) as Box<dyn ReadCluster>),
         })
     }
 
     /// The HTTP side, if on.
-    pub(crate) fn http(&self, timeout: Duration) -> Option<HttpEndpoints> {
+    pub(crate) fn http(&self, timeout: Duration) -> Option<Box<dyn HttpSink>> {
         if !self.http_on() {
             return None;
         }
@@ -170,51 +192,16 @@ impl Setup {
         let no_proxy = std::env::var("NO_PROXY")
             .or_else(|_| std::env::var("no_proxy"))
             .ok();
-        Some(HttpEndpoints {
+        Some(Box::new(HttpEndpoints {
             client: HttpClient::new(proxy.as_deref(), no_proxy.as_deref(), timeout),
             secure: self.config.secure_endpoint().map(str::to_owned),
             insecure: self.config.insecure_endpoint().map(str::to_owned),
-        })
+        }))
     }
 
     /// The startup line: exactly what leaves this machine.
     pub(crate) fn egress(&self) -> String {
-        let c = &self.config;
-        if !self.reporter.enabled {
-            return "reporting is disabled (confluent.support.metrics.enable=false)".to_owned();
-        }
-        if self.reporter.sinks().is_empty() {
-            return if self.do_not_track {
-                "reporting is disabled: no topic, and DO_NOT_TRACK forbids HTTP".to_owned()
-            } else {
-                "reporting is disabled: no topic and no endpoint".to_owned()
-            };
-        }
-        let topic = match (c.topic(), self.bootstrap()) {
-            (Some(t), Ok(b)) => format!("topic {t} via {}", b.servers),
-            (Some(t), Err(_)) => format!("topic {t} (no usable bootstrap servers)"),
-            (None, _) => "topic off".to_owned(),
-        };
-        let http = if self.do_not_track {
-            "HTTP off (DO_NOT_TRACK)".to_owned()
-        } else {
-            match (c.secure_endpoint(), c.insecure_endpoint()) {
-                (Some(s), Some(i)) => format!("HTTPS {s} with fallback to HTTP {i}"),
-                (Some(s), None) => format!("HTTPS {s}, no fallback"),
-                (None, Some(i)) => format!("HTTP {i} only (unencrypted)"),
-                (None, None) => "HTTP off".to_owned(),
-            }
-        };
-        let proxy = match c.proxy() {
-            Some(p) if !self.do_not_track => format!("proxy {}", p.redacted()),
-            _ => "no proxy".to_owned(),
-        };
-        format!(
-            "reporting every {} h: {topic}; {http}; {proxy}; DO_NOT_TRACK {}; spool {}",
-            c.report_interval_hours(),
-            if self.do_not_track { "on" } else { "off" },
-            self.spool_dir.display()
-        )
+        format!("reporting {}", egress::describe(self))
     }
 }
 

@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use support_metrics_core::reporter::{HttpResult, TransportError};
-use support_metrics_linux::http::{HttpClient, Notice};
-use support_metrics_linux::trust::install_extra_roots;
+use support_metrics_http::trust::install_extra_roots;
+use support_metrics_http::HttpClient;
+use support_metrics_linux::sinks::Notice;
 use support_metrics_tests::scratch_dir;
 use support_metrics_tests::servers::{Answer, TestCa, TestServer};
 

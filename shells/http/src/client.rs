@@ -1,4 +1,4 @@
-//! HTTP(S) delivery with minreq and rustls.
+//! The HTTP client: minreq with rustls.
 //!
 //! One POST per call: the record as the body, `Content-Type: application/json`,
 //! `api-version: phone-home-v1`. Redirects are not followed (a redirect could turn HTTPS into
@@ -10,29 +10,10 @@ use std::io::Read;
 
 use support_metrics_core::reporter::{HttpResult, TransportError};
 use support_metrics_core::url::HttpUrl;
+use support_metrics_linux::sinks::{Notice, Posted};
 
 /// Most response-body bytes read.
 pub const MAX_BODY: usize = 64 * 1024;
-
-/// What the vendor may say back.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Notice {
-    /// A short text for the operator.
-    pub information_for_user: Option<String>,
-    /// The latest available version.
-    pub confluent_platform_version: Option<String>,
-}
-
-/// The result of one POST, with a detail for the log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Posted {
-    /// For the reporter.
-    pub result: HttpResult,
-    /// Parsed from a 2xx body, if any.
-    pub notice: Option<Notice>,
-    /// The error message for transport failures.
-    pub detail: Option<String>,
-}
 
 /// Posts records; holds the proxy and the `NO_PROXY` list.
 #[derive(Clone, Debug)]
