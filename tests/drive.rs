@@ -11,8 +11,8 @@ use support_metrics_core::reporter::{
 use support_metrics_core::time::Instant;
 use support_metrics_core::token::BrokerToken;
 
-/// A record of an earlier run: id, pending sinks, the token of that run.
-pub(crate) type Spooled = (u64, Sinks, Option<BrokerToken>);
+/// A record of an earlier run: id, pending sinks, the token of that run, refusals so far.
+pub(crate) type Spooled = (u64, Sinks, Option<BrokerToken>, u8);
 
 /// One output, with the record's bytes for a write.
 #[derive(Clone, Debug)]
@@ -63,16 +63,16 @@ impl Driver {
             loading: true,
         };
         let mut polled = driver.drain();
-        for &(id, pending, token) in spooled {
-            if driver.reporter.is_stopped() {
-                break;
-            }
-            driver.checker.spooled(RecordId(id), pending, token);
+        for &(id, pending, token, rejections) in spooled {
+            driver
+                .checker
+                .spooled(RecordId(id), pending, token, rejections);
             let input = Input::Spooled {
                 now,
                 id: RecordId(id),
                 pending,
                 token,
+                rejections,
             };
             polled.extend(driver.feed(input));
         }

@@ -12,7 +12,7 @@ use support_metrics_core::reporter::{
     SpoolOp, Target, TopicResult,
 };
 use support_metrics_core::time::{Duration, Instant};
-use support_metrics_core::wire::{token_of, OwnedAnonymousRecord};
+use support_metrics_core::wire::{check_record, OwnedAnonymousRecord};
 
 use crate::drive::{Driver, Polled, Spooled};
 
@@ -111,7 +111,10 @@ impl Sim {
         let spooled: Vec<Spooled> = self
             .spool
             .iter()
-            .map(|(id, (bytes, pending))| (*id, *pending, token_of(bytes)))
+            .map(|(id, (bytes, pending))| {
+                let token = check_record(bytes).ok().map(|c| c.token);
+                (*id, *pending, token, 0)
+            })
             .collect();
         let unix: fn(Instant) -> u64 = |now| UNIX_BASE + now.as_millis() / 1000;
         let facts = Facts::new("3.7.0", env!("CARGO_PKG_VERSION"));
@@ -218,7 +221,7 @@ impl Sim {
                 Output::Spool(SpoolOp::Write { id, pending, .. }) => {
                     self.spool.insert(id.0, (bytes, pending));
                 }
-                Output::Spool(SpoolOp::Update { id, pending }) => {
+                Output::Spool(SpoolOp::Update { id, pending, .. }) => {
                     self.spool
                         .get_mut(&id.0)
                         .expect("update of a stored record")

@@ -28,7 +28,7 @@ pub(crate) struct Setup {
     spool_cap: usize,
     settle_secs: u64,
     seed: u64,
-    spooled: Vec<(u64, u8)>,
+    spooled: Vec<(u64, (u8, u8))>,
     one_cycle: bool,
 }
 
@@ -81,7 +81,7 @@ impl ReferenceStateMachine for Reference {
             1usize..=4,
             0u64..20,
             any::<u64>(),
-            prop::collection::btree_map(1u64..16, 0u8..4, 0..4),
+            prop::collection::btree_map(1u64..16, (0u8..4, 0u8..3), 0..4),
             prop::bool::weighted(0.25),
         )
             .prop_map(
@@ -186,7 +186,7 @@ impl Model {
                     "{id} written twice"
                 );
             }
-            Output::Spool(SpoolOp::Update { id, pending }) => {
+            Output::Spool(SpoolOp::Update { id, pending, .. }) => {
                 assert_eq!(
                     self.pending.get(&id.0),
                     Some(&pending),
@@ -201,7 +201,7 @@ impl Model {
                         "{id} removed while pending"
                     );
                 }
-                RemoveReason::DroppedByCap => {
+                RemoveReason::DroppedByCap | RemoveReason::Rejected => {
                     assert!(self.pending.remove(&id.0).is_some(), "dropped unknown {id}");
                 }
                 RemoveReason::SinksDisabled => {
@@ -311,14 +311,14 @@ impl StateMachineTest for Sut {
         let config = setup.config();
         let mut model = Model::new(setup);
         let mut spooled = Vec::new();
-        for &(id, bits) in &setup.spooled {
+        for &(id, (bits, rejections)) in &setup.spooled {
             let pending = Sinks::from_bits(bits);
             model.spooled.insert(id, pending);
             let still = pending.intersect(model.sinks);
-            if !still.is_empty() && !model.sinks.is_empty() {
+            if !still.is_empty() {
                 model.pending.insert(id, still);
             }
-            spooled.push((id, pending, Some(old_token(id))));
+            spooled.push((id, pending, Some(old_token(id)), rejections));
         }
         let (driver, polled) = Driver::start(
             Instant::from_millis(0),

@@ -105,6 +105,14 @@ pub enum Answer {
     Stall(Duration),
     /// Read the request, then close without answering.
     Close,
+    /// `status` (with an empty body) for a request whose body contains `marker`, 200 for
+    /// every other.
+    Refuse {
+        /// Bytes that single out the refused request.
+        marker: String,
+        /// The refusal.
+        status: u16,
+    },
 }
 
 /// A server on 127.0.0.1, stopped when dropped.
@@ -273,8 +281,15 @@ fn handle<S: Read + Write>(stream: S, received: &Mutex<Vec<Received>>, answer: &
         };
         request = tunnelled;
     }
+    let mut answer = answer.lock().expect("lock").clone();
+    if let Answer::Refuse { marker, status } = &answer {
+        let hit = request
+            .body
+            .windows(marker.len().max(1))
+            .any(|w| w == marker.as_bytes());
+        answer = Answer::Status(if hit { *status } else { 200 }, String::new());
+    }
     received.lock().expect("lock").push(request);
-    let answer = answer.lock().expect("lock").clone();
     let mut stream = reader.into_inner();
     match answer {
         Answer::Status(code, body) => {
@@ -286,6 +301,6 @@ fn handle<S: Read + Write>(stream: S, received: &Mutex<Vec<Received>>, answer: &
             let _ = stream.flush();
         }
         Answer::Stall(d) => std::thread::sleep(d),
-        Answer::Close => {}
+        Answer::Close | Answer::Refuse { .. } => {}
     }
 }

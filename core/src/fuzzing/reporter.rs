@@ -5,7 +5,7 @@ use core::fmt::Write as _;
 
 use crate::reporter::{
     Event, Facts, HttpResult, Input, Output, RecordId, RemoveReason, Reporter, ReporterConfig, Run,
-    Sink, Sinks, SpoolOp, Target, TopicResult, TransportError, UsageError,
+    Sink, Sinks, SpoolOp, Target, TopicResult, TransportError, UsageError, MAX_REJECTIONS,
 };
 use crate::time::{Duration, Instant};
 use crate::token::BrokerToken;
@@ -25,6 +25,8 @@ struct Track {
     secure_ok: bool,
     /// The token of the run that made it: every transmit's key.
     key: Option<BrokerToken>,
+    /// Permanent refusals, as the spool stores them.
+    rejections: u8,
 }
 
 /// Observes a reporter's inputs and outputs and panics when an invariant breaks:
@@ -36,7 +38,10 @@ struct Track {
 /// - timeouts are never in the past and the next regular report never moves earlier;
 /// - every transmit carries the token of the run that made its record as its key;
 /// - a one-cycle run stops only after its record was made and every transmit was answered
-///   (unless a shutdown came first).
+///   (unless a shutdown came first);
+/// - a record refused for good never goes to a sink before a record that was never refused
+///   (newer records keep flowing; the final record of a shutdown excepted), and one is moved
+///   aside only by its last refusal.
 #[derive(Clone, Debug)]
 pub struct Checker {
     sinks: Sinks,
@@ -48,6 +53,8 @@ pub struct Checker {
     in_flight: [Option<RecordId>; Sink::COUNT],
     collected: bool,
     shutdown: bool,
+    /// The record the last input answered for with a refusal, if it did.
+    refused: Option<RecordId>,
     tracks: [Track; MAX_IDS],
 }
 
@@ -65,6 +72,7 @@ impl Checker {
             in_flight: [None; Sink::COUNT],
             collected: false,
             shutdown: false,
+            refused: None,
             tracks: [Track::default(); MAX_IDS],
         }
     }
@@ -78,6 +86,19 @@ impl Checker {
     /// Call with every input the reporter accepted.
     pub fn input(&mut self, input: &Input<'_>) {
         self.now = input.now();
+        self.refused = match *input {
+            Input::TopicResult {
+                id,
+                result: TopicResult::Fatal,
+                ..
+            } => Some(id),
+            Input::HttpResult {
+                id,
+                result: HttpResult::Status(s),
+                ..
+            } if (400..500).contains(&s) && s != 408 && s != 429 => Some(id),
+            _ => None,
+        };
         match *input {
             Input::TopicResult { .. } => self.in_flight[Sink::Topic.index()] = None,
             Input::HttpResult { .. } => self.in_flight[Sink::Http.index()] = None,
@@ -133,11 +154,21 @@ impl Checker {
                     "a new record is pending for every enabled sink"
                 );
             }
-            Output::Spool(SpoolOp::Update { id, pending }) => {
+            Output::Spool(SpoolOp::Update {
+                id,
+                pending,
+                rejections,
+            }) => {
                 let t = self.track(id);
                 assert!(t.known && t.removed.is_none(), "update of unknown {id}");
                 assert_eq!(pending.bits() & !t.pending.bits(), 0, "{id}: pending grew");
+                assert!(
+                    rejections == t.rejections || rejections == t.rejections + 1,
+                    "{id}: refusals went from {} to {rejections}",
+                    t.rejections
+                );
                 t.pending = pending;
+                t.rejections = rejections;
             }
             Output::Spool(SpoolOp::Remove { id, reason }) => {
                 let t = self.track(id);
@@ -154,12 +185,37 @@ impl Checker {
                 assert!(t.removed.is_none(), "{id} removed twice");
                 t.known = true;
                 t.removed = Some(reason);
+                if reason == RemoveReason::Rejected {
+                    assert_eq!(
+                        t.rejections + 1,
+                        MAX_REJECTIONS,
+                        "{id} moved aside before its last refusal"
+                    );
+                    assert_eq!(self.refused, Some(id), "{id} moved aside without a refusal");
+                }
             }
             Output::Transmit { id, target, key } => {
                 self.in_flight[target.sink().index()] = Some(id);
                 let (secure, insecure, sinks) = (self.secure, self.insecure, self.sinks);
                 let t = self.track(id);
                 assert_eq!(key, t.key, "{id}: key is not its run's token");
+                let (rejections, sink) = (t.rejections, target.sink());
+                // A fallback re-sends the same record; while stopping, only the final record
+                // goes out, whatever waits.
+                let fallback = target == Target::InsecureEndpoint && self.secure;
+                if rejections > 0 && !fallback && !self.shutdown {
+                    let never_refused = self.tracks.iter().any(|o| {
+                        o.known
+                            && o.removed.is_none()
+                            && o.rejections == 0
+                            && o.pending.contains(sink)
+                    });
+                    assert!(
+                        !never_refused,
+                        "{id}, refused {rejections} time(s), went to {sink:?} before a record never refused"
+                    );
+                }
+                let t = self.track(id);
                 assert!(
                     t.known && t.removed.is_none(),
                     "{id} sent but not in the spool"
@@ -204,8 +260,15 @@ impl Checker {
         }
     }
 
-    /// Records taken from an earlier run's spool, made by the run whose token is `key`.
-    pub fn spooled(&mut self, id: RecordId, pending: Sinks, key: Option<BrokerToken>) {
+    /// Records taken from an earlier run's spool, made by the run whose token is `key`,
+    /// refused for good `rejections` times so far.
+    pub fn spooled(
+        &mut self,
+        id: RecordId,
+        pending: Sinks,
+        key: Option<BrokerToken>,
+        rejections: u8,
+    ) {
         let sinks = self.sinks;
         let t = self.track(id);
         *t = Track {
@@ -213,6 +276,7 @@ impl Checker {
             required: pending.intersect(sinks),
             pending: pending.intersect(sinks),
             key,
+            rejections,
             ..Track::default()
         };
     }
@@ -232,7 +296,11 @@ impl Checker {
                 let accounted = t.delivered[n] == 1
                     || matches!(
                         t.removed,
-                        Some(RemoveReason::DroppedByCap | RemoveReason::SinksDisabled)
+                        Some(
+                            RemoveReason::DroppedByCap
+                                | RemoveReason::SinksDisabled
+                                | RemoveReason::Rejected
+                        )
                     )
                     || (t.removed.is_none()
                         && t.pending.contains(sink)
@@ -325,6 +393,7 @@ fn drive(data: &[u8]) -> u64 {
         topic: None,
         http: None,
         collect: false,
+        written: None,
         loading: true,
         fingerprint: Fnv(0xcbf2_9ce4_8422_2325),
     };
@@ -333,14 +402,16 @@ fn drive(data: &[u8]) -> u64 {
         let id = RecordId(1 + u64::from(bytes.u8() % 16));
         let pending = Sinks::from_bits(bytes.u8());
         let token = Some(BrokerToken::from_random_bytes([bytes.u8(); 16]));
+        let rejections = bytes.u8() % MAX_REJECTIONS;
         match world.reporter.handle_input(Input::Spooled {
             now: world.now,
             id,
             pending,
             token,
+            rejections,
         }) {
             Ok(()) => {
-                world.checker.spooled(id, pending, token);
+                world.checker.spooled(id, pending, token, rejections);
                 world.drain();
             }
             Err(e) => assert!(
@@ -387,8 +458,11 @@ fn drive(data: &[u8]) -> u64 {
                 }
             }
             _ => {
-                if bytes.u8() % 4 == 0 {
+                let choice = bytes.u8() % 8;
+                if choice < 2 {
                     world.feed(Input::Shutdown { now });
+                } else if let (2, Some(id)) = (choice, world.written.take()) {
+                    world.feed(Input::WriteFailed { now, id });
                 } else if now > Instant::from_millis(0) {
                     let back = Instant::from_millis(now.as_millis() - 1);
                     assert_eq!(
@@ -410,6 +484,8 @@ struct World {
     topic: Option<RecordId>,
     http: Option<(RecordId, Target)>,
     collect: bool,
+    /// The record of the last write, which the next step may say failed.
+    written: Option<RecordId>,
     /// Between `Reporter::new` and the last `Spooled`: `Collect` waits (the contract).
     loading: bool,
     fingerprint: Fnv,
@@ -417,6 +493,8 @@ struct World {
 
 impl World {
     fn feed(&mut self, input: Input<'_>) {
+        // A write can only be said to have failed right after the drain that asked for it.
+        self.written = None;
         match self.reporter.handle_input(input) {
             Ok(()) => {
                 self.now = input.now();
@@ -454,6 +532,7 @@ impl World {
             self.checker.output(&out, &self.reporter);
             match out {
                 Output::Collect => self.collect = true,
+                Output::Spool(SpoolOp::Write { id, .. }) => self.written = Some(id),
                 Output::Transmit {
                     id,
                     target: Target::Topic,

@@ -61,8 +61,42 @@ impl Reporter {
         Ok(state)
     }
 
+    /// `Input::Spooled`: checked, then adopted.
+    pub(super) fn spooled(
+        &mut self,
+        now: Instant,
+        id: RecordId,
+        pending: Sinks,
+        (token, rejections): (Option<BrokerToken>, u8),
+    ) -> Result<(), UsageError> {
+        if self.collected_any {
+            return Err(UsageError::SpoolAfterCollect);
+        }
+        if !id.is_valid() {
+            return Err(UsageError::BadRecordId);
+        }
+        if self.table.contains(id) {
+            return Err(UsageError::DuplicateRecord);
+        }
+        self.now = self.now.max(now);
+        self.adopt(id, pending, token, rejections);
+        Ok(())
+    }
+
+    /// `Input::WriteFailed`: the record lives in memory only, which the shell must say.
+    pub(super) fn write_failed(&mut self, now: Instant, id: RecordId) -> Result<(), UsageError> {
+        let entry = self.table.get_mut(id).filter(|e| e.made.is_some());
+        let Some(entry) = entry else {
+            return Err(UsageError::NotWritten);
+        };
+        entry.volatile = true;
+        self.now = now;
+        self.push_event(Event::NotDurable { id });
+        Ok(())
+    }
+
     /// A record from an earlier run: keep it for the sinks still enabled.
-    pub(super) fn adopt(&mut self, id: RecordId, pending: Sinks, token: Option<BrokerToken>) {
+    fn adopt(&mut self, id: RecordId, pending: Sinks, token: Option<BrokerToken>, rejections: u8) {
         self.next_id = self.next_id.max(id.0.saturating_add(1));
         let still = pending.intersect(self.sinks);
         if still.is_empty() {
@@ -76,6 +110,9 @@ impl Reporter {
             pending: still,
             unwritten: false,
             dirty: still != pending,
+            rejections,
+            volatile: false,
+            not_before: Instant::default(),
         };
         self.push_entry(entry);
     }
@@ -102,6 +139,9 @@ impl Reporter {
             pending: self.sinks,
             unwritten: true,
             dirty: false,
+            rejections: 0,
+            volatile: false,
+            not_before: Instant::default(),
         };
         self.push_entry(entry);
         if state == CollectorState::ShuttingDown {

@@ -52,6 +52,10 @@ pub(crate) struct Retry {
     pub(crate) initial: Duration,
     /// Longest delay, and the wait after a fatal failure.
     pub(crate) interval: Duration,
+    /// Records refused less often than this one wait for this sink: a fatal failure may be
+    /// the record's alone, so the sink goes on with them at once instead of waiting
+    /// `interval`.
+    pub(crate) others_waiting: bool,
 }
 
 /// Every sink's delivery state.
@@ -81,6 +85,11 @@ impl Delivery {
         self.sinks
             .iter()
             .any(|s| s.in_flight.is_some_and(|f| f.id == id))
+    }
+
+    /// Whether `sink` has nothing in flight.
+    pub(crate) fn is_idle(&self, sink: Sink) -> bool {
+        self.sinks[sink.index()].in_flight.is_none()
     }
 
     /// Whether no sink has anything in flight.
@@ -129,7 +138,9 @@ impl Delivery {
         }
         let random = rng.next_u64();
         state.failures = state.failures.saturating_add(1);
-        let retry_in = if failure.is_fatal() {
+        let retry_in = if failure.is_fatal() && retry.others_waiting {
+            Duration::ZERO
+        } else if failure.is_fatal() {
             retry.interval
         } else {
             backoff(retry.initial, retry.interval, state.failures, random)

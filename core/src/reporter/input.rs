@@ -22,8 +22,20 @@ pub enum Input<'a> {
         /// The sinks that had not taken it.
         pending: Sinks,
         /// The token of the run that made it (its `brokerProcessUUID`, see
-        /// [`wire::token_of`](crate::wire::token_of)): the topic message's key.
+        /// [`wire::check_record`](crate::wire::check_record)): the topic message's key.
         token: Option<BrokerToken>,
+        /// How often a sink has refused it for good (see
+        /// [`MAX_REJECTIONS`](super::MAX_REJECTIONS)), as the spool kept it.
+        rejections: u8,
+    },
+    /// The shell could not store the record of a `SpoolOp::Write` (full or read-only disk).
+    /// The record is still sent from the shell's memory in this run, but it is not durable:
+    /// feed this right after the drain in which the write failed.
+    WriteFailed {
+        /// Now.
+        now: Instant,
+        /// The record.
+        id: RecordId,
     },
     /// A timer the reporter asked for (or any wake-up; early ones are harmless).
     Timer {
@@ -71,6 +83,7 @@ impl Input<'_> {
     pub fn now(&self) -> Instant {
         match *self {
             Input::Spooled { now, .. }
+            | Input::WriteFailed { now, .. }
             | Input::Timer { now }
             | Input::Collected { now, .. }
             | Input::TopicResult { now, .. }

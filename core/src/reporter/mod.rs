@@ -76,6 +76,10 @@ use table::Table;
 /// Events one input can queue, with room to spare.
 const EVENTS: usize = 8;
 
+/// Permanent refusals (HTTP 4xx other than 408/429, a non-retriable topic error) after which
+/// a record is not sent again but moved aside (`RemoveReason::Rejected`).
+pub const MAX_REJECTIONS: u8 = 3;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Running,
@@ -188,6 +192,13 @@ impl Reporter {
         self.phase == Phase::Stopped
     }
 
+    /// Records that are pending somewhere but only in memory: their spool write failed
+    /// (`Input::WriteFailed`), so they are lost if the process ends before every sink took
+    /// them.
+    pub fn volatile_records(&self) -> usize {
+        self.table.volatile()
+    }
+
     /// When the next regular report is due.
     pub fn next_report(&self) -> Instant {
         self.next_report
@@ -198,20 +209,22 @@ impl Reporter {
     /// Takes one input. On `Err` nothing changed.
     pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), UsageError> {
         let now = input.now();
-        self.check_input(now)?;
+        // A reporter disabled at start still takes the spool, to clear what no sink will take.
+        let clearing = self.sinks.is_empty() && matches!(input, Input::Spooled { .. });
+        if !clearing {
+            self.check_input(now)?;
+        } else if self.undrained {
+            return Err(UsageError::NotDrained);
+        }
         match input {
             Input::Spooled {
-                id, pending, token, ..
-            } => {
-                if self.collected_any {
-                    return Err(UsageError::SpoolAfterCollect);
-                }
-                if self.table.contains(id) {
-                    return Err(UsageError::DuplicateRecord);
-                }
-                self.now = now;
-                self.adopt(id, pending, token);
-            }
+                id,
+                pending,
+                token,
+                rejections,
+                ..
+            } => self.spooled(now, id, pending, (token, rejections))?,
+            Input::WriteFailed { id, .. } => self.write_failed(now, id)?,
             Input::Timer { .. } => self.now = now,
             Input::Collected {
                 unix_time_secs,
@@ -303,6 +316,7 @@ impl Reporter {
             return Ok(Output::Spool(SpoolOp::Update {
                 id: entry.id,
                 pending: entry.pending,
+                rejections: entry.rejections,
             }));
         }
         if let Collect::Requested(state) = self.collect {
@@ -360,17 +374,6 @@ impl Reporter {
             && self.collected_any
             && self.collect == Collect::Idle
             && self.delivery.idle()
-    }
-
-    fn next_timeout(&self) -> Instant {
-        match self.phase {
-            Phase::ShuttingDown { deadline } => deadline,
-            Phase::Running => self.next_report.min(
-                self.delivery
-                    .wake(self.now, |sink| self.table.oldest_pending(sink).is_some()),
-            ),
-            Phase::Stopped => Instant::MAX,
-        }
     }
 }
 

@@ -53,12 +53,15 @@ pub enum SpoolOp {
         /// Bytes of the encoded record at the start of the buffer.
         len: usize,
     },
-    /// Some sinks have taken the record; `pending` remain.
+    /// Some sinks have taken the record (`pending` remain), or a sink refused it for good
+    /// once more: store both.
     Update {
         /// The record.
         id: RecordId,
         /// Sinks that have not taken it.
         pending: Sinks,
+        /// Permanent refusals so far.
+        rejections: u8,
     },
     /// Delete the record.
     Remove {
@@ -78,8 +81,12 @@ pub enum RemoveReason {
     /// The spool was full; this was the oldest record. Lost: log it as a warning.
     DroppedByCap,
     /// Found from an earlier run, but none of its pending sinks is enabled any more (for
-    /// example HTTP under DO_NOT_TRACK).
+    /// example HTTP under DO_NOT_TRACK, or reporting turned off).
     SinksDisabled,
+    /// Refused for good [`MAX_REJECTIONS`](super::MAX_REJECTIONS) times (HTTP 4xx other than
+    /// 408/429, a non-retriable topic error): not sent again. Move it aside with a warning,
+    /// so an operator can look at it.
+    Rejected,
 }
 
 /// How loud an event is.
@@ -160,6 +167,11 @@ pub enum Event {
         /// Same failure as the previous one on this sink: logged quietly.
         repeated: bool,
     },
+    /// The shell could not store a record: it is sent from memory in this run only.
+    NotDurable {
+        /// The record.
+        id: RecordId,
+    },
     /// A sink works again after failures.
     Recovered {
         /// The sink.
@@ -181,6 +193,7 @@ impl Event {
             }
             Event::Recovered { .. } => Level::Info,
             Event::Disabled { .. } | Event::ShutdownIncomplete { .. } => Level::Warn,
+            Event::NotDurable { .. } => Level::Error,
             Event::FellBack { repeated: true, .. } | Event::Failed { repeated: true, .. } => {
                 Level::Debug
             }
@@ -229,6 +242,10 @@ pub enum UsageError {
     SpoolAfterCollect,
     /// `Spooled` with an id already known.
     DuplicateRecord,
+    /// `Spooled` with an id of 0 or above `RecordId::MAX`.
+    BadRecordId,
+    /// `WriteFailed` for a record that is not waiting for its first delivery.
+    NotWritten,
     /// A customer record for a config whose customer ID is anonymous.
     NotACustomer,
 }
@@ -244,6 +261,8 @@ impl fmt::Display for UsageError {
             UsageError::NotInFlight => "result for a transmit that is not in flight",
             UsageError::SpoolAfterCollect => "Spooled after the first Collected",
             UsageError::DuplicateRecord => "Spooled with a known record id",
+            UsageError::BadRecordId => "Spooled with a record id out of range",
+            UsageError::NotWritten => "WriteFailed for a record the reporter did not write",
             UsageError::NotACustomer => "customer facts for an anonymous config",
         })
     }

@@ -3,6 +3,7 @@
 
 use heapless::{Deque, Vec};
 
+use crate::time::Instant;
 use crate::token::BrokerToken;
 use crate::wire::CollectorState;
 
@@ -23,8 +24,15 @@ pub(crate) struct Entry {
     pub(crate) pending: Sinks,
     /// The spool does not have it yet (`Write` not emitted).
     pub(crate) unwritten: bool,
-    /// The spool's `pending` is stale (`Update` not emitted).
+    /// The spool's `pending` or `rejections` are stale (`Update` not emitted).
     pub(crate) dirty: bool,
+    /// Permanent refusals so far.
+    pub(crate) rejections: u8,
+    /// Not sent before this instant: a record refused for good waits a whole interval for
+    /// its next try, while the others go on.
+    pub(crate) not_before: Instant,
+    /// The shell could not store it: it lives in memory only.
+    pub(crate) volatile: bool,
 }
 
 /// Records oldest first, plus the removals the shell has not been told about yet.
@@ -108,11 +116,50 @@ impl Table {
         self.entries.iter_mut().find(|e| e.dirty && !e.unwritten)
     }
 
-    /// The oldest written record still pending for `sink`.
-    pub(crate) fn oldest_pending(&self, sink: Sink) -> Option<RecordId> {
+    /// The written record `sink` should try at `now`: of those pending for it and due, the
+    /// oldest among the least often refused, so a refused record never holds back one never
+    /// refused.
+    pub(crate) fn next_for(&self, sink: Sink, now: Instant) -> Option<RecordId> {
+        let mut best: Option<&Entry> = None;
+        for e in self.entries.iter() {
+            if e.pending.contains(sink)
+                && !e.unwritten
+                && e.not_before <= now
+                && best.is_none_or(|b| e.rejections < b.rejections)
+            {
+                best = Some(e);
+            }
+        }
+        best.map(|e| e.id)
+    }
+
+    /// When the first record pending for `sink` that is not due yet becomes due.
+    pub(crate) fn next_due(&self, sink: Sink, now: Instant) -> Option<Instant> {
         self.entries
             .iter()
-            .find(|e| e.pending.contains(sink) && !e.unwritten)
-            .map(|e| e.id)
+            .filter(|e| e.pending.contains(sink) && !e.unwritten && e.not_before > now)
+            .map(|e| e.not_before)
+            .min()
+    }
+
+    /// Whether a written record other than `id` is pending for `sink` and due at `now`.
+    pub(crate) fn others_due(&self, sink: Sink, id: RecordId, now: Instant) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.id != id && e.pending.contains(sink) && !e.unwritten && e.not_before <= now)
+    }
+
+    /// Records only in memory (their spool write failed), still pending somewhere.
+    pub(crate) fn volatile(&self) -> usize {
+        self.entries.iter().filter(|e| e.volatile).count()
+    }
+
+    /// Removes `id` for `reason`, if it is here.
+    pub(crate) fn remove(&mut self, id: RecordId, reason: RemoveReason) {
+        if let Some(pos) = self.entries.iter().position(|e| e.id == id) {
+            if self.remove_at(pos).is_some() {
+                self.note_removal(id, reason);
+            }
+        }
     }
 }

@@ -97,6 +97,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         id: RecordId(7),
         pending: Sinks::ALL,
         token: None,
+        rejections: 0,
     })
     .unwrap();
     let _ = drain(&mut r);
@@ -105,6 +106,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         id: RecordId(7),
         pending: Sinks::ALL,
         token: None,
+        rejections: 0,
     };
     assert_eq!(r.handle_input(dup), Err(UsageError::DuplicateRecord));
 
@@ -128,6 +130,7 @@ fn misuse_is_an_error_and_changes_nothing() {
         id: RecordId(99),
         pending: Sinks::ALL,
         token: None,
+        rejections: 0,
     };
     assert_eq!(r.handle_input(late), Err(UsageError::SpoolAfterCollect));
 
@@ -260,6 +263,7 @@ fn spooled_records_keep_the_key_of_their_run() {
         id: RecordId(3),
         pending: Sink::Topic.into(),
         token: Some(other),
+        rejections: 0,
     })
     .unwrap();
     let out = drain(&mut r);
@@ -373,4 +377,175 @@ fn customer_path_is_refused_for_anonymous_configs() {
     assert_eq!(err, CollectError::Usage(UsageError::NotACustomer));
     // The anonymous answer still works.
     r.handle_input(collected_at(10_000)).unwrap();
+}
+
+#[test]
+fn ids_out_of_range_are_refused() {
+    let mut r = started(&config());
+    for id in [0, RecordId::MAX + 1, u64::MAX] {
+        let input = Input::Spooled {
+            now: ms(0),
+            id: RecordId(id),
+            pending: Sinks::ALL,
+            token: None,
+            rejections: 0,
+        };
+        assert_eq!(r.handle_input(input), Err(UsageError::BadRecordId));
+    }
+    r.handle_input(Input::Spooled {
+        now: ms(0),
+        id: RecordId(RecordId::MAX),
+        pending: Sinks::ALL,
+        token: None,
+        rejections: 0,
+    })
+    .unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(collected_at(10_000)).unwrap();
+    let out = drain(&mut r);
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Spool(SpoolOp::Write { id, .. }) if id.0 == RecordId::MAX + 1)
+        ),
+        "the next id follows the highest, and is unique: {out:?}"
+    );
+}
+
+#[test]
+fn a_disabled_reporter_clears_the_spool_of_what_no_sink_takes() {
+    let mut cfg = config();
+    (cfg.topic, cfg.do_not_track) = (false, true);
+    let mut r = Reporter::new(ms(0), &cfg, [0; 16], 0);
+    assert_eq!(drain(&mut r).last(), Some(&Output::Stopped));
+    r.handle_input(Input::Spooled {
+        now: ms(0),
+        id: RecordId(4),
+        pending: Sink::Http.into(),
+        token: None,
+        rejections: 0,
+    })
+    .unwrap();
+    assert_eq!(
+        drain(&mut r),
+        [
+            Output::Spool(SpoolOp::Remove {
+                id: RecordId(4),
+                reason: RemoveReason::SinksDisabled
+            }),
+            Output::Stopped
+        ]
+    );
+}
+
+#[test]
+fn a_failed_write_is_said_and_counted() {
+    let mut r = started(&config());
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(collected_at(10_000)).unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(Input::WriteFailed {
+        now: ms(10_000),
+        id: RecordId(1),
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(out.contains(&Output::Event(Event::NotDurable { id: RecordId(1) })));
+    assert_eq!(r.volatile_records(), 1);
+    let bogus = Input::WriteFailed {
+        now: ms(10_000),
+        id: RecordId(9),
+    };
+    assert_eq!(r.handle_input(bogus), Err(UsageError::NotWritten));
+}
+
+#[test]
+fn a_refused_record_steps_aside_and_is_moved_out_after_three_refusals() {
+    let mut cfg = config();
+    (cfg.secure_endpoint, cfg.insecure_endpoint) = (false, false);
+    let mut r = started(&cfg);
+    r.handle_input(Input::Spooled {
+        now: ms(0),
+        id: RecordId(1),
+        pending: Sink::Topic.into(),
+        token: None,
+        rejections: 1,
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Transmit {
+            id: RecordId(1),
+            ..
+        }
+    )));
+    r.handle_input(Input::Timer { now: ms(10_000) }).unwrap();
+    let _ = drain(&mut r);
+    r.handle_input(collected_at(10_000)).unwrap();
+    let _ = drain(&mut r);
+    // #1 is refused for good: its count is stored, and the new record #2 goes next, soon.
+    r.handle_input(Input::TopicResult {
+        now: ms(10_001),
+        id: RecordId(1),
+        result: TopicResult::Fatal,
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(out.contains(&Output::Spool(SpoolOp::Update {
+        id: RecordId(1),
+        pending: Sink::Topic.into(),
+        rejections: 2
+    })));
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            Output::Transmit {
+                id: RecordId(2),
+                ..
+            }
+        )),
+        "the sink goes on with #2 at once: {out:?}"
+    );
+    let at = ms(10_002);
+    r.handle_input(Input::TopicResult {
+        now: at,
+        id: RecordId(2),
+        result: TopicResult::Delivered,
+    })
+    .unwrap();
+    // #1 waits a whole interval from its refusal: not behind #2, and not at once either.
+    let out = drain(&mut r);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Transmit { .. })),
+        "{out:?}"
+    );
+    let due = ms(10_001) + cfg.interval;
+    assert_eq!(out.last(), Some(&Output::Timeout(due)));
+    r.handle_input(Input::Timer { now: due }).unwrap();
+    let out = drain(&mut r);
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Transmit {
+            id: RecordId(1),
+            ..
+        }
+    )));
+    r.handle_input(Input::TopicResult {
+        now: due,
+        id: RecordId(1),
+        result: TopicResult::Fatal,
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(
+        out.contains(&Output::Spool(SpoolOp::Remove {
+            id: RecordId(1),
+            reason: RemoveReason::Rejected
+        })),
+        "{out:?}"
+    );
+    assert_eq!(r.pending_records(), 0);
 }

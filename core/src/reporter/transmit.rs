@@ -1,17 +1,24 @@
 //! Transmits: handing records to the sinks, and what their answers change.
 
 use super::delivery::{Retry, Settled};
-use super::{Event, Failure, Output, Phase, RecordId, Reporter, Sink, Target};
+use super::{
+    Event, Failure, Output, Phase, RecordId, RemoveReason, Reporter, Sink, Target, MAX_REJECTIONS,
+};
+use crate::time::Instant;
 
 impl Reporter {
     /// A transmit came back: deliver, fall back to plain HTTP, or schedule a retry.
     pub(super) fn settle(&mut self, id: RecordId, target: Target, failure: Option<Failure>) {
         let sink = target.sink();
         let pending = self.table.get(id).is_some_and(|e| e.pending.contains(sink));
+        // A refusal for good may be this record's fault, not the sink's: while other records
+        // are due, the sink goes on with them at once; the record waits a whole interval.
+        let others_waiting = self.table.others_due(sink, id, self.now);
         let retry = Retry {
             fallback: self.config.http_insecure(),
             initial: self.config.retry_initial,
             interval: self.config.interval,
+            others_waiting,
         };
         let settled = self.delivery.settle(
             self.now,
@@ -43,6 +50,14 @@ impl Reporter {
                 repeated,
             } => {
                 self.mark_final(id, sink);
+                // Refused for good: the record's next try is an interval away, whatever the
+                // sink does meanwhile.
+                let retry_in = if failure.is_fatal() {
+                    self.rejected(id);
+                    self.config.interval
+                } else {
+                    retry_in
+                };
                 self.push_event(Event::Failed {
                     id,
                     target,
@@ -51,6 +66,19 @@ impl Reporter {
                     repeated,
                 });
             }
+        }
+    }
+
+    /// A sink refused `id` for good: count it, and past [`MAX_REJECTIONS`] move it aside.
+    fn rejected(&mut self, id: RecordId) {
+        let Some(entry) = self.table.get_mut(id) else {
+            return;
+        };
+        entry.rejections = entry.rejections.saturating_add(1);
+        entry.not_before = self.now + self.config.interval;
+        entry.dirty = true;
+        if entry.rejections >= MAX_REJECTIONS {
+            self.table.remove(id, RemoveReason::Rejected);
         }
     }
 
@@ -72,7 +100,7 @@ impl Reporter {
                 .filter(|(_, settled)| !settled.contains(sink) && self.sinks.contains(sink))
                 .map(|(id, _)| id)
         } else {
-            self.table.oldest_pending(sink)
+            self.table.next_for(sink, self.now)
         };
         let first = if self.config.http_secure() {
             Target::SecureEndpoint
@@ -84,5 +112,27 @@ impl Reporter {
                 .next_transmit(self.now, sink, candidate, shutting_down, first)?;
         let key = self.table.get(id).and_then(|e| e.key);
         Some(Output::Transmit { id, target, key })
+    }
+
+    /// When the reporter wants to be woken: the next report, a sink's backoff ending, a
+    /// refused record becoming due, or the shutdown deadline.
+    pub(super) fn next_timeout(&self) -> Instant {
+        match self.phase {
+            Phase::ShuttingDown { deadline } => deadline,
+            Phase::Running => {
+                let now = self.now;
+                let due = Sink::ALL
+                    .into_iter()
+                    .filter(|&s| self.delivery.is_idle(s))
+                    .filter_map(|s| self.table.next_due(s, now))
+                    .min()
+                    .unwrap_or(Instant::MAX);
+                self.next_report.min(due).min(
+                    self.delivery
+                        .wake(now, |sink| self.table.next_for(sink, now).is_some()),
+                )
+            }
+            Phase::Stopped => Instant::MAX,
+        }
     }
 }

@@ -3,10 +3,22 @@
 
 use core::fmt;
 
-/// A record's identity, unique across runs (the spool keeps it).
+/// A record's identity, unique across runs (the spool keeps it): 1 to
+/// [`MAX`](Self::MAX).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RecordId(pub u64);
+
+impl RecordId {
+    /// The highest id a record may have: far below `u64::MAX`, so the id after the highest
+    /// spooled one always exists and never collides with it.
+    pub const MAX: u64 = u64::MAX / 2;
+
+    /// Whether this id is one the reporter hands out (1 to [`MAX`](Self::MAX)).
+    pub const fn is_valid(self) -> bool {
+        self.0 >= 1 && self.0 <= Self::MAX
+    }
+}
 
 impl fmt::Display for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

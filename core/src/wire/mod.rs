@@ -5,15 +5,15 @@
 //! JSON Schema in `docs/record.schema.json` describes both.
 
 pub mod allowlist;
+mod check;
 mod customer;
 mod fields;
 mod record;
 
+pub use check::{check_record, Checked, MAX_RECORD_LEN};
 pub use customer::{AllowedConfig, ClusterFacts, CustomerFacts, CustomerRecord, HostFacts};
 pub use fields::{Fields, Value, Visit};
-pub use record::{
-    token_of, AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_VERSION_LEN,
-};
+pub use record::{AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_VERSION_LEN};
 
 use core::fmt;
 

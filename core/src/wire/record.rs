@@ -143,20 +143,5 @@ impl OwnedAnonymousRecord {
     }
 }
 
-/// The `brokerProcessUUID` of an anonymous or customer record: the token of the run that made
-/// it, which the topic uses as the message key. `None` when `bytes` are not a JSON object with
-/// a well-formed token.
-pub fn token_of(bytes: &[u8]) -> Option<BrokerToken> {
-    #[derive(Deserialize)]
-    struct Keyed {
-        #[serde(rename = "brokerProcessUUID")]
-        token: String<36>,
-    }
-    let mut scratch = [0u8; 64];
-    let (keyed, _): (Keyed, usize) =
-        serde_json_core::from_slice_escaped(bytes, &mut scratch).ok()?;
-    BrokerToken::parse(&keyed.token)
-}
-
 #[cfg(test)]
 mod tests;

@@ -163,7 +163,7 @@ fn report_cycles(dir: &Path, servers: &str, collector: &Collector, cycles: usize
     let mut walls = Vec::new();
     let mut cpu = 0;
     for round in 0..warm_up + cycles {
-        let spool = Spool::open(&dir.join("bench-spool")).expect("spool");
+        let spool = Spool::open(&dir.join("bench-spool"), Duration::ZERO).expect("spool");
         let http = HttpEndpoints {
             client: HttpClient::new(None, None, Duration::from_secs(10)),
             secure: Some(collector.url.clone()),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use support_metrics_linux::properties_file::FileError;
+use support_metrics_linux::spool::SpoolError;
 
 mod commands;
 mod egress;
@@ -16,8 +17,13 @@ pub(crate) mod exit {
     pub(crate) const DATA_ERR: u8 = 65;
     /// The config file is missing or unreadable.
     pub(crate) const NO_INPUT: u8 = 66;
-    /// An output error other than a closed pipe.
+    /// The spool directory cannot be created or used.
+    pub(crate) const CANT_CREATE: u8 = 73;
+    /// An output error other than a closed pipe; `once`: a record reached neither every
+    /// sink nor the spool.
     pub(crate) const IO_ERR: u8 = 74;
+    /// Try again later: `once` kept a record in the spool, or another agent holds the spool.
+    pub(crate) const TEMP_FAIL: u8 = 75;
     /// A Proactive Support setting is invalid.
     pub(crate) const CONFIG: u8 = 78;
 }
@@ -26,10 +32,12 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0   success
   2   bad command line
-  75  once: a record stays in the spool for the next cycle
   65  the file is not a properties file Java would load (the line is named)
-  66  the file is missing or unreadable
-  74  output could not be written
+  66  the file is missing, unreadable, not a regular file, or larger than 16 MiB
+  73  the spool directory cannot be created or used (the path is named)
+  74  output could not be written; once: a record reached neither every sink nor the spool
+  75  try later: once kept a record in the spool for the next cycle, or another agent holds
+      the spool (its pid is named)
   78  a Proactive Support setting is invalid (key, value, line and reason are named)
 
 The agent reads the broker's own server.properties exactly as the broker does
@@ -132,6 +140,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn exit_code(err: &anyhow::Error) -> u8 {
+    match err.downcast_ref::<SpoolError>() {
+        Some(SpoolError::Busy { .. }) => return exit::TEMP_FAIL,
+        Some(SpoolError::Io { .. }) => return exit::CANT_CREATE,
+        None => {}
+    }
     match err.downcast_ref::<FileError>() {
         Some(FileError::Unreadable(..)) => exit::NO_INPUT,
         Some(FileError::Malformed(..)) => exit::DATA_ERR,

@@ -1,89 +1,17 @@
 //! The real agent binary against real HTTP/HTTPS servers on 127.0.0.1 (test CA generated
 //! here). The topic is off in these configs; the Kafka tests live with the topic sink.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support_metrics_tests::scratch_dir;
 use support_metrics_tests::servers::{Answer, TestCa, TestServer};
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+mod common;
 
-struct Site {
-    dir: PathBuf,
-    config: PathBuf,
-}
-
-impl Site {
-    fn new(name: &str, settings: &str) -> Site {
-        let dir = scratch_dir(name);
-        let config = dir.join("server.properties");
-        let text = format!(
-            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.spool.dir={}\n{settings}",
-            dir.join("spool").display()
-        );
-        std::fs::write(&config, text).unwrap();
-        Site { dir, config }
-    }
-
-    fn command(&self, verb: &str) -> Command {
-        let mut c = Command::new(BIN);
-        c.args([verb, "--config", self.config.to_str().unwrap()])
-            .env("SUPPORT_METRICS_LOG", "debug")
-            .env_remove("DO_NOT_TRACK")
-            .env_remove("SSL_CERT_FILE")
-            .env_remove("NO_PROXY");
-        c
-    }
-
-    fn once(&self) -> Output {
-        self.command("once").output().expect("run agent")
-    }
-
-    fn spooled(&self) -> usize {
-        std::fs::read_dir(self.dir.join("spool")).map_or(0, |d| {
-            d.filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with("record-")
-            })
-            .count()
-        })
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn exit(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "stderr:\n{}", stderr(o));
-}
-
-/// A record body: exactly the five keys, state `state`.
-#[track_caller]
-fn five_keys(body: &[u8], state: u64) -> Value {
-    let v: Value = serde_json::from_slice(body).expect("JSON body");
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(
-        keys,
-        [
-            "brokerProcessUUID",
-            "collectorState",
-            "confluentPlatformVersion",
-            "kafkaVersion",
-            "timestamp"
-        ]
-    );
-    assert_eq!(v["collectorState"], state);
-    v
-}
+use common::{exit, five_keys, stderr, Site};
 
 fn ca_file(ca: &TestCa, dir: &Path) -> String {
     ca.write_ca(dir, "ca.pem").display().to_string()

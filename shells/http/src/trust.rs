@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
+use support_metrics_linux::spool::{TEMP_PREFIX, TRUST_BUNDLE};
 
 /// Why the CA file cannot be used.
 #[derive(Debug)]
@@ -77,8 +78,8 @@ fn write_bundle(ca_file: &Path, dir: &Path) -> Result<Installed, TrustError> {
         return Err(TrustError::NoCertificate(ca_file.to_owned()));
     }
     let (file, dirs) = system_store();
-    let path = dir.join("trusted-roots.pem");
-    let tmp = dir.join(".trusted-roots.pem.tmp");
+    let path = dir.join(TRUST_BUNDLE);
+    let tmp = dir.join(format!("{TEMP_PREFIX}{TRUST_BUNDLE}.tmp"));
     let write = || -> std::io::Result<usize> {
         std::fs::create_dir_all(dir)?;
         let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);

@@ -5,14 +5,14 @@
 //! to the reporter, drains the outputs, and waits for the next message or the reporter's
 //! timeout, whichever is first. Decisions stay in the reporter.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support_metrics_core::reporter::{
     Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
-    ReporterConfig, SpoolOp, Target, TopicResult, TransportError,
+    ReporterConfig, SpoolOp, Target, TopicResult, TransportError, MAX_REJECTIONS,
 };
 use support_metrics_core::time::Instant;
 use support_metrics_core::token::BrokerToken;
@@ -60,6 +60,9 @@ pub struct StaticFacts {
 pub struct Summary {
     /// Records still in the spool.
     pub spooled: usize,
+    /// Records not taken by every sink and not in the spool either (its write failed): lost
+    /// when the process ends.
+    pub unsaved: usize,
     /// Records dropped because the spool was full.
     pub dropped: usize,
 }
@@ -78,6 +81,10 @@ pub struct Driver {
     http: Option<Sender<(RecordId, Target, Vec<u8>)>>,
     /// A `Collect` came in the last drain: answer it once the drain is over.
     collect: bool,
+    /// Writes that failed in the last drain: told to the reporter once the drain is over.
+    unwritten: Vec<RecordId>,
+    /// Records whose write failed: in memory only.
+    volatile: HashSet<u64>,
     next_timeout: Instant,
     last_notice: Option<Notice>,
     dropped: usize,
@@ -113,6 +120,8 @@ impl Driver {
             topic,
             http,
             collect: false,
+            unwritten: Vec::new(),
+            volatile: HashSet::new(),
             next_timeout: Instant::MAX,
             last_notice: None,
             dropped: 0,
@@ -141,13 +150,13 @@ impl Driver {
     pub fn run(&mut self, mode: Mode) -> Summary {
         self.drain();
         let spooled: Vec<_> = self.spool.records().collect();
-        for (id, pending) in spooled {
-            let token = self.spool.token(id);
+        for stored in spooled {
             self.feed(Input::Spooled {
                 now: self.now(),
-                id,
-                pending,
-                token,
+                id: stored.id,
+                pending: stored.pending,
+                token: Some(stored.token),
+                rejections: stored.rejections,
             });
         }
         self.answer_collect();
@@ -177,6 +186,7 @@ impl Driver {
         }
         Summary {
             spooled: self.spool.len(),
+            unsaved: self.reporter.volatile_records(),
             dropped: self.dropped,
         }
     }
@@ -288,22 +298,68 @@ impl Driver {
                 Output::Event(event) => self.event(event),
                 Output::Timeout(at) => {
                     self.next_timeout = at;
-                    return;
+                    return self.tell_unwritten();
                 }
-                Output::Stopped => return,
+                Output::Stopped => return self.tell_unwritten(),
             }
         }
         self.log
             .error("internal: the reporter did not finish a drain");
     }
 
+    /// The writes of the last drain that failed, told to the reporter (which decides what
+    /// that means, and says so).
+    fn tell_unwritten(&mut self) {
+        for id in std::mem::take(&mut self.unwritten) {
+            if !self.reporter.is_stopped() {
+                self.feed(Input::WriteFailed {
+                    now: self.now(),
+                    id,
+                });
+            }
+        }
+    }
+
     fn spool_op(&mut self, op: SpoolOp, buf: &[u8]) {
+        let dir = self.spool.dir().display().to_string();
         let result = match op {
             SpoolOp::Write { id, pending, len } => {
                 self.cache.insert(id.0, buf[..len].to_vec());
-                self.spool.write(id, pending, &buf[..len])
+                let written = self.spool.write(id, pending, &buf[..len]);
+                if written.is_err() {
+                    // Said to the reporter once this drain is over.
+                    self.unwritten.push(id);
+                    self.volatile.insert(id.0);
+                }
+                written
             }
-            SpoolOp::Update { id, pending } => self.spool.update(id, pending),
+            // A record whose write failed has no file to rename or delete.
+            SpoolOp::Update { id, .. } | SpoolOp::Remove { id, .. }
+                if self.volatile.contains(&id.0) =>
+            {
+                if matches!(op, SpoolOp::Remove { .. }) {
+                    self.cache.remove(&id.0);
+                    self.volatile.remove(&id.0);
+                }
+                Ok(())
+            }
+            SpoolOp::Update {
+                id,
+                pending,
+                rejections,
+            } => self.spool.update(id, pending, rejections),
+            SpoolOp::Remove {
+                id,
+                reason: RemoveReason::Rejected,
+            } => {
+                self.cache.remove(&id.0);
+                self.spool.quarantine(id).map(|to| {
+                    self.log.warn(&format!(
+                        "record {id} was refused for good {MAX_REJECTIONS} times; moved to {}; it will not be sent again",
+                        to.display()
+                    ));
+                })
+            }
             SpoolOp::Remove { id, reason } => {
                 self.cache.remove(&id.0);
                 match reason {
@@ -318,14 +374,13 @@ impl Driver {
                             "dropped spooled record {id}: its sinks are off now"
                         ));
                     }
-                    RemoveReason::Delivered => {}
+                    RemoveReason::Delivered | RemoveReason::Rejected => {}
                 }
                 self.spool.remove(id)
             }
         };
         if let Err(e) = result {
-            self.log
-                .error(&format!("spool {}: {e}", self.spool.dir().display()));
+            self.log.error(&format!("spool {dir}: {e}"));
         }
     }
 
@@ -371,7 +426,15 @@ impl Driver {
     }
 
     fn event(&mut self, event: Event) {
-        let text = describe(&event);
+        let mut text = describe(&event);
+        if let Event::Failed { id, .. } = event {
+            if self.volatile.contains(&id.0) {
+                text = text.replace(
+                    "kept in the spool",
+                    "kept in memory only (not in the spool)",
+                );
+            }
+        }
         match event.level() {
             Level::Debug => self.log.debug(&text),
             Level::Info => self.log.info(&text),
@@ -395,6 +458,9 @@ fn describe(event: &Event) -> String {
             target_name(target)
         ),
         Event::Recovered { sink } => format!("{sink:?} works again"),
+        Event::NotDurable { id } => format!(
+            "record {id} could not be written to the spool: it is sent from memory in this run only, and lost if the agent stops before every sink took it"
+        ),
         Event::ShutdownIncomplete { unconfirmed } => {
             format!("final report not confirmed by {unconfirmed:?} before the deadline; it stays in the spool")
         }

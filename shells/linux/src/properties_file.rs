@@ -20,10 +20,42 @@ pub struct Entry {
     pub line: u32,
 }
 
+/// The largest config file read: far beyond any broker's `server.properties`.
+pub const MAX_FILE_LEN: u64 = 16 << 20;
+
+/// Reads a regular file of at most [`MAX_FILE_LEN`] bytes without blocking on it.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, Read};
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(Error::other(what));
+    }
+    let too_large = || Error::other(format!("larger than {} MiB", MAX_FILE_LEN >> 20));
+    if meta.len() > MAX_FILE_LEN {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE_LEN + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_LEN {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 /// Why a file could not be used. Each variant maps to one exit code (see the agent's help).
 #[derive(Debug)]
 pub enum FileError {
-    /// Missing, unreadable, or not a file.
+    /// Missing, unreadable, not a regular file, or larger than [`MAX_FILE_LEN`].
     Unreadable(PathBuf, std::io::Error),
     /// Java's `Properties.load` would refuse it (or a line exceeds our bound).
     Malformed(PathBuf, ParseError),
@@ -54,9 +86,11 @@ pub struct PropertiesFile {
 }
 
 impl PropertiesFile {
-    /// Reads and parses `path`. Unknown `confluent.support.*` keys become warnings.
+    /// Reads and parses `path`: a regular file (links are followed) of at most
+    /// [`MAX_FILE_LEN`] bytes, opened without blocking, so a FIFO or a device is refused at
+    /// once. Unknown `confluent.support.*` keys become warnings.
     pub fn read(path: &Path) -> Result<Self, FileError> {
-        let bytes = std::fs::read(path).map_err(|e| FileError::Unreadable(path.to_owned(), e))?;
+        let bytes = read_bounded(path).map_err(|e| FileError::Unreadable(path.to_owned(), e))?;
         Self::parse(path, &bytes)
     }
 

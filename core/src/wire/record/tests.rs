@@ -134,24 +134,3 @@ fn exactly_five_keys() {
         ]
     );
 }
-
-#[test]
-fn token_of_reads_the_key_of_either_record() {
-    let token = "00112233-4455-4677-8899-aabbccddeeff";
-    let mut buf = [0u8; 512];
-    let n = record("3.7.0").encode(&mut buf).unwrap();
-    assert_eq!(
-        token_of(&buf[..n]).map(|t| t.text()),
-        BrokerToken::parse(token).map(|t| t.text())
-    );
-    let customer = br#"{"timestamp":1,"kafkaVersion":"3.7.0","confluentPlatformVersion":"0.1.0","brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff","collectorState":2,"customerId":"C1","clusterId":"x","brokerId":null,"cluster":{"brokers":3,"topics":1,"partitions":1,"replicationFactorHistogram":[0,1,0,0,0,0]},"host":{"os":"linux","arch":"x86_64","cpus":8,"memoryBytes":1},"agentUptimeSecs":1,"brokerConfiguration":{"a.b":"c"}}"#;
-    assert!(token_of(customer).is_some());
-    for bad in [
-        &b"not json"[..],
-        br#"{"brokerProcessUUID":"00000000-0000-0000-0000-000000000000"}"#,
-        br#"{"timestamp":1}"#,
-        br#"["00112233-4455-4677-8899-aabbccddeeff"]"#,
-    ] {
-        assert_eq!(token_of(bad), None, "{bad:?}");
-    }
-}

@@ -41,7 +41,7 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     )?;
     let setup = Setup::new(&config, None, RunMode::OneCycle)?;
     setup.log_warnings();
-    let spool = setup.open_spool()?;
+    let spool = setup.open_spool(super::run::SPOOL_WAIT)?;
     println!("support-metrics demo: one report cycle, then a bundle of the topic.\n");
     println!("Config: {}", config.display());
     println!("{}\n", setup.egress());

@@ -6,11 +6,11 @@ use std::process::ExitCode;
 
 use support_metrics_core::reporter::{Facts, Input, Output, Reporter, RunMode, SpoolOp};
 use support_metrics_core::time::Instant;
-use support_metrics_core::wire::token_of;
 use support_metrics_linux::customer::collect_customer;
 use support_metrics_linux::driver::os_random;
-use support_metrics_linux::spool::Spool;
+use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
 
+use super::run::SPOOL_WAIT;
 use super::setup::Setup;
 use crate::egress;
 
@@ -23,7 +23,7 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         writeln!(out, "{}. Nothing would be sent.", setup.egress())?;
         return Ok(ExitCode::SUCCESS);
     }
-    let spooled = Spool::peek(&setup.spool_dir)?;
+    let peeked = Spool::peek(&setup.spool_dir, SPOOL_WAIT)?;
     let mut entropy = [0u8; 16];
     os_random(&mut entropy)?;
     let now = Instant::from_millis(0);
@@ -42,18 +42,18 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
     };
     drain(&mut reporter, &mut new_record);
     let mut listed = Vec::new();
-    for (id, pending, file) in &spooled {
-        let bytes = std::fs::read(file)?;
+    for (stored, bytes) in peeked.records {
         reporter.handle_input(Input::Spooled {
             now,
-            id: *id,
-            pending: *pending,
-            token: token_of(&bytes),
+            id: stored.id,
+            pending: stored.pending,
+            token: Some(stored.token),
+            rejections: stored.rejections,
         })?;
         drain(&mut reporter, &mut new_record);
-        let still = pending.intersect(sinks);
+        let still = stored.pending.intersect(sinks);
         if !still.is_empty() {
-            listed.push((id.0, still, bytes, true));
+            listed.push((stored.id.0, still, bytes, true));
         }
     }
     let facts = Facts::new(&setup.facts.kafka_version, &setup.facts.platform_version);
@@ -84,6 +84,14 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         "The next cycle would send {} record(s). Nothing was sent.",
         listed.len()
     )?;
+    for refused in &peeked.refused {
+        writeln!(
+            out,
+            "Not shown: {} in the spool is not a record of this agent ({}); `once` or `run` will move it to {QUARANTINE_DIR}/.",
+            refused.name.escape_debug(),
+            refused.why
+        )?;
+    }
     for (id, pending, bytes, from_spool) in listed {
         let origin = if from_spool {
             "from the spool"

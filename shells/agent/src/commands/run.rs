@@ -10,8 +10,8 @@ use support_metrics_linux::sinks::Destinations;
 
 use super::setup::Setup;
 
-/// Exit code of `once` when records stay in the spool for later (EX_TEMPFAIL).
-pub(crate) const KEPT_FOR_LATER: u8 = 75;
+/// How long `once`, `preview` and `demo` wait for another agent to let go of the spool.
+pub(crate) const SPOOL_WAIT: Duration = Duration::from_secs(5);
 
 /// The loop with the topic and HTTP sinks the config turns on.
 pub(super) fn driver(
@@ -38,7 +38,7 @@ pub(super) fn driver(
 pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let setup = Setup::new(path, kafka_home, RunMode::Daemon)?;
     setup.log_warnings();
-    let spool = setup.open_spool()?;
+    let spool = setup.open_spool(Duration::ZERO)?;
     setup.log.info(&setup.egress());
     let mut driver = driver(&setup, spool)?;
     let shutdown = driver.sender();
@@ -62,20 +62,26 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
 pub(crate) fn once(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let setup = Setup::new(path, kafka_home, RunMode::OneCycle)?;
     setup.log_warnings();
-    let spool = setup.open_spool()?;
+    let spool = setup.open_spool(SPOOL_WAIT)?;
     setup.log.info(&setup.egress());
     // Whole-cycle bound: 30 s; each attempt gets less so that a fallback still fits.
     let mut driver = driver(&setup, spool)?;
     let summary = driver.run(Mode::Once {
         deadline: Duration::from_secs(30),
     });
-    if summary.spooled == 0 {
+    if summary.unsaved > 0 {
+        setup.log.error(&format!(
+            "{} record(s) reached neither every sink nor the spool (its write failed): lost",
+            summary.unsaved
+        ));
+        Ok(ExitCode::from(crate::exit::IO_ERR))
+    } else if summary.spooled == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
         setup.log.warn(&format!(
             "{} record(s) kept in the spool for the next cycle",
             summary.spooled
         ));
-        Ok(ExitCode::from(KEPT_FOR_LATER))
+        Ok(ExitCode::from(crate::exit::TEMP_FAIL))
     }
 }

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use support_metrics_core::config::SupportConfig;
 use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, Sink};
 use support_metrics_http::trust::install_extra_roots;
@@ -17,7 +16,7 @@ use support_metrics_linux::kafka::{ClusterInfo, KafkaTopic};
 use support_metrics_linux::log::Log;
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 use support_metrics_linux::sinks::{HttpSink, TopicSink};
-use support_metrics_linux::spool::Spool;
+use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
 
 use crate::egress;
 
@@ -93,12 +92,20 @@ impl Setup {
         &self.file
     }
 
-    /// Opens the spool and, when a CA file is configured, installs the trust bundle. Call
-    /// before any thread starts.
-    pub(crate) fn open_spool(&self) -> anyhow::Result<Spool> {
-        let spool = Spool::open(&self.spool_dir)
-            .with_context(|| format!("cannot open spool directory {}", self.spool_dir.display()))?;
-        for stranger in spool.ignored() {
+    /// Opens and locks the spool (waiting at most `wait` for another agent to let go) and,
+    /// when a CA file is configured, installs the trust bundle. Call before any thread starts.
+    pub(crate) fn open_spool(&self, wait: Duration) -> anyhow::Result<Spool> {
+        let spool = Spool::open(&self.spool_dir, wait)?;
+        for refused in spool.quarantined() {
+            self.log.warn(&format!(
+                "spool {}: {} is not a record of this agent ({}); moved to {}/ and never sent",
+                self.spool_dir.display(),
+                refused.name,
+                refused.why,
+                QUARANTINE_DIR
+            ));
+        }
+        for stranger in spool.strangers() {
             self.log
                 .warn(&format!("spool: ignoring {}", stranger.display()));
         }

@@ -1,0 +1,85 @@
+use super::*;
+use crate::wire::{AnonymousRecord, ClusterFacts, CustomerFacts, CustomerRecord, HostFacts};
+extern crate std;
+use std::vec::Vec;
+
+const TOKEN: &str = "00112233-4455-4677-8899-aabbccddeeff";
+
+fn anonymous() -> AnonymousRecord<'static> {
+    AnonymousRecord {
+        timestamp: 1_764_000_000,
+        kafka_version: "3.7.0",
+        confluent_platform_version: "0.1.0",
+        broker_process_uuid: TOKEN,
+        collector_state: CollectorState::Running,
+    }
+}
+
+fn customer(config: &'static [(&'static str, &'static str)]) -> Vec<u8> {
+    let record = CustomerRecord {
+        anonymous: anonymous(),
+        facts: CustomerFacts {
+            customer_id: "C123456789",
+            cluster_id: "MkU3OEVBNTcwNTJENDM2Qk",
+            broker_id: Some(-1),
+            cluster: ClusterFacts::default(),
+            host: HostFacts {
+                os: "linux",
+                arch: "x86_64",
+                cpus: 8,
+                memory_bytes: 1 << 34,
+            },
+            agent_uptime_secs: 7,
+            broker_configuration: config,
+        },
+    };
+    let mut buf = std::vec![0u8; record.encoded_len()];
+    let n = record.encode(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+#[test]
+fn what_the_encoder_writes_passes() {
+    let mut buf = [0u8; 512];
+    let n = anonymous().encode(&mut buf).unwrap();
+    let c = check_record(&buf[..n]).unwrap();
+    assert_eq!(c.token, BrokerToken::parse(TOKEN).unwrap());
+    assert_eq!(
+        (c.state, c.timestamp, c.customer),
+        (CollectorState::Running, 1_764_000_000, false)
+    );
+    let c = check_record(&customer(&[("num.partitions", "3"), ("log.dirs", "/x")])).unwrap();
+    assert!(c.customer);
+}
+
+#[test]
+fn anything_else_fails() {
+    let good = customer(&[("num.partitions", "3")]);
+    let text = core::str::from_utf8(&good).unwrap();
+    let bad: [&[u8]; 8] = [
+        b"",
+        b"secret password file\n",
+        br#"{"brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff"}"#,
+        // An extra key.
+        br#"{"timestamp":1,"kafkaVersion":"3.7.0","confluentPlatformVersion":"0.1.0","brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff","collectorState":2,"x":1}"#,
+        // A token that is not a UUIDv4.
+        br#"{"timestamp":1,"kafkaVersion":"3.7.0","confluentPlatformVersion":"0.1.0","brokerProcessUUID":"00112233-4455-0677-8899-aabbccddeeff","collectorState":2}"#,
+        // collectorState 0.
+        br#"{"timestamp":1,"kafkaVersion":"3.7.0","confluentPlatformVersion":"0.1.0","brokerProcessUUID":"00112233-4455-4677-8899-aabbccddeeff","collectorState":0}"#,
+        &[b' '; MAX_RECORD_LEN + 1],
+        b"{}",
+    ];
+    for bytes in bad {
+        assert!(
+            check_record(bytes).is_err(),
+            "{:?}",
+            core::str::from_utf8(bytes)
+        );
+    }
+    // A setting the allowlist does not allow, smuggled into a customer record.
+    let smuggled = text.replace(r#""num.partitions":"3""#, r#""ssl.keystore.password":"x""#);
+    assert!(check_record(smuggled.as_bytes()).is_err());
+    let unplain = text.replace(r#""num.partitions":"3""#, r#""num.partitions":"a b""#);
+    assert!(check_record(unplain.as_bytes()).is_err());
+}
