@@ -52,10 +52,6 @@ pub(crate) struct Retry {
     pub(crate) initial: Duration,
     /// Longest delay, and the wait after a fatal failure.
     pub(crate) interval: Duration,
-    /// Records refused less often than this one wait for this sink: a fatal failure may be
-    /// the record's alone, so the sink goes on with them at once instead of waiting
-    /// `interval`.
-    pub(crate) others_waiting: bool,
 }
 
 /// Every sink's delivery state.
@@ -87,9 +83,15 @@ impl Delivery {
             .any(|s| s.in_flight.is_some_and(|f| f.id == id))
     }
 
-    /// Whether `sink` has nothing in flight.
-    pub(crate) fn is_idle(&self, sink: Sink) -> bool {
-        self.sinks[sink.index()].in_flight.is_none()
+    /// Lets `sink` try again at `now`, whatever its backoff.
+    pub(crate) fn retry_now(&mut self, sink: Sink, now: Instant) {
+        self.sinks[sink.index()].next_attempt = now;
+    }
+
+    /// When `sink` may try next (its backoff), or `None` while it has a transmit in flight.
+    pub(crate) fn ready_at(&self, sink: Sink) -> Option<Instant> {
+        let s = &self.sinks[sink.index()];
+        s.in_flight.is_none().then_some(s.next_attempt)
     }
 
     /// Whether no sink has anything in flight.
@@ -138,9 +140,7 @@ impl Delivery {
         }
         let random = rng.next_u64();
         state.failures = state.failures.saturating_add(1);
-        let retry_in = if failure.is_fatal() && retry.others_waiting {
-            Duration::ZERO
-        } else if failure.is_fatal() {
+        let retry_in = if failure.is_fatal() {
             retry.interval
         } else {
             backoff(retry.initial, retry.interval, state.failures, random)
@@ -188,16 +188,6 @@ impl Delivery {
             sent: true,
         });
         Some((id, target))
-    }
-
-    /// When an idle sink with work (`has_work`) may try next, at the earliest `now`.
-    pub(crate) fn wake(&self, now: Instant, has_work: impl Fn(Sink) -> bool) -> Instant {
-        Sink::ALL
-            .into_iter()
-            .filter(|&sink| self.sinks[sink.index()].in_flight.is_none() && has_work(sink))
-            .map(|sink| self.sinks[sink.index()].next_attempt.max(now))
-            .min()
-            .unwrap_or(Instant::MAX)
     }
 }
 

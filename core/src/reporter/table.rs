@@ -48,7 +48,7 @@ impl Table {
     }
 
     pub(crate) fn contains(&self, id: RecordId) -> bool {
-        self.entries.iter().any(|e| e.id == id)
+        self.get(id).is_some()
     }
 
     pub(crate) fn get_mut(&mut self, id: RecordId) -> Option<&mut Entry> {
@@ -74,17 +74,33 @@ impl Table {
 
     /// The sink took the record: forget it when nothing is pending any more.
     pub(crate) fn delivered(&mut self, id: RecordId, sink: Sink) {
+        self.change(id, RemoveReason::Delivered, |e| {
+            e.pending.remove(sink);
+            e.pending.is_empty()
+        });
+    }
+
+    /// A sink refused the record for good: it waits until `until`, and leaves after
+    /// `max` refusals.
+    pub(crate) fn refused(&mut self, id: RecordId, until: Instant, max: u8) {
+        self.change(id, RemoveReason::Rejected, |e| {
+            e.rejections = e.rejections.saturating_add(1);
+            e.not_before = until;
+            e.rejections >= max
+        });
+    }
+
+    /// Applies `f` to record `id`; it leaves the table for `reason` when `f` says so, else
+    /// its new state is due in the spool (`dirty`).
+    fn change(&mut self, id: RecordId, reason: RemoveReason, f: impl FnOnce(&mut Entry) -> bool) {
         let Some(pos) = self.entries.iter().position(|e| e.id == id) else {
             return;
         };
         let entry = &mut self.entries[pos];
-        entry.pending.remove(sink);
-        if entry.pending.is_empty() {
-            if let Some(entry) = self.remove_at(pos) {
-                self.note_removal(entry.id, RemoveReason::Delivered);
-            }
-        } else {
+        if !f(entry) {
             entry.dirty = true;
+        } else if self.remove_at(pos).is_some() {
+            self.note_removal(id, reason);
         }
     }
 
@@ -116,50 +132,27 @@ impl Table {
         self.entries.iter_mut().find(|e| e.dirty && !e.unwritten)
     }
 
-    /// The written record `sink` should try at `now`: of those pending for it and due, the
+    /// The written record `sink` should try at `now` (of those pending for it and due, the
     /// oldest among the least often refused, so a refused record never holds back one never
-    /// refused.
-    pub(crate) fn next_for(&self, sink: Sink, now: Instant) -> Option<RecordId> {
+    /// refused), and when `sink` next has work: `now` if there is such a record, else when
+    /// the first refused one becomes due.
+    pub(crate) fn next_for(&self, sink: Sink, now: Instant) -> (Option<RecordId>, Instant) {
         let mut best: Option<&Entry> = None;
+        let mut work = Instant::MAX;
         for e in self.entries.iter() {
-            if e.pending.contains(sink)
-                && !e.unwritten
-                && e.not_before <= now
-                && best.is_none_or(|b| e.rejections < b.rejections)
-            {
+            if !e.pending.contains(sink) || e.unwritten {
+                continue;
+            }
+            work = work.min(e.not_before.max(now));
+            if e.not_before <= now && best.is_none_or(|b| e.rejections < b.rejections) {
                 best = Some(e);
             }
         }
-        best.map(|e| e.id)
-    }
-
-    /// When the first record pending for `sink` that is not due yet becomes due.
-    pub(crate) fn next_due(&self, sink: Sink, now: Instant) -> Option<Instant> {
-        self.entries
-            .iter()
-            .filter(|e| e.pending.contains(sink) && !e.unwritten && e.not_before > now)
-            .map(|e| e.not_before)
-            .min()
-    }
-
-    /// Whether a written record other than `id` is pending for `sink` and due at `now`.
-    pub(crate) fn others_due(&self, sink: Sink, id: RecordId, now: Instant) -> bool {
-        self.entries
-            .iter()
-            .any(|e| e.id != id && e.pending.contains(sink) && !e.unwritten && e.not_before <= now)
+        (best.map(|e| e.id), work)
     }
 
     /// Records only in memory (their spool write failed), still pending somewhere.
     pub(crate) fn volatile(&self) -> usize {
         self.entries.iter().filter(|e| e.volatile).count()
-    }
-
-    /// Removes `id` for `reason`, if it is here.
-    pub(crate) fn remove(&mut self, id: RecordId, reason: RemoveReason) {
-        if let Some(pos) = self.entries.iter().position(|e| e.id == id) {
-            if self.remove_at(pos).is_some() {
-                self.note_removal(id, reason);
-            }
-        }
     }
 }

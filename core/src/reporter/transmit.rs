@@ -1,9 +1,7 @@
 //! Transmits: handing records to the sinks, and what their answers change.
 
 use super::delivery::{Retry, Settled};
-use super::{
-    Event, Failure, Output, Phase, RecordId, RemoveReason, Reporter, Sink, Target, MAX_REJECTIONS,
-};
+use super::{Event, Failure, Output, Phase, RecordId, Reporter, Sink, Target, MAX_REJECTIONS};
 use crate::time::Instant;
 
 impl Reporter {
@@ -11,14 +9,10 @@ impl Reporter {
     pub(super) fn settle(&mut self, id: RecordId, target: Target, failure: Option<Failure>) {
         let sink = target.sink();
         let pending = self.table.get(id).is_some_and(|e| e.pending.contains(sink));
-        // A refusal for good may be this record's fault, not the sink's: while other records
-        // are due, the sink goes on with them at once; the record waits a whole interval.
-        let others_waiting = self.table.others_due(sink, id, self.now);
         let retry = Retry {
             fallback: self.config.http_insecure(),
             initial: self.config.retry_initial,
             interval: self.config.interval,
-            others_waiting,
         };
         let settled = self.delivery.settle(
             self.now,
@@ -50,14 +44,15 @@ impl Reporter {
                 repeated,
             } => {
                 self.mark_final(id, sink);
-                // Refused for good: the record's next try is an interval away, whatever the
-                // sink does meanwhile.
-                let retry_in = if failure.is_fatal() {
+                // Refused for good: the record waits a whole interval (`retry_in`), but that
+                // may be its own fault, not the sink's: while other records are due, the sink
+                // goes on with them at once.
+                if failure.is_fatal() {
                     self.rejected(id);
-                    self.config.interval
-                } else {
-                    retry_in
-                };
+                    if self.table.next_for(sink, self.now).0.is_some() {
+                        self.delivery.retry_now(sink, self.now);
+                    }
+                }
                 self.push_event(Event::Failed {
                     id,
                     target,
@@ -71,15 +66,8 @@ impl Reporter {
 
     /// A sink refused `id` for good: count it, and past [`MAX_REJECTIONS`] move it aside.
     fn rejected(&mut self, id: RecordId) {
-        let Some(entry) = self.table.get_mut(id) else {
-            return;
-        };
-        entry.rejections = entry.rejections.saturating_add(1);
-        entry.not_before = self.now + self.config.interval;
-        entry.dirty = true;
-        if entry.rejections >= MAX_REJECTIONS {
-            self.table.remove(id, RemoveReason::Rejected);
-        }
+        let until = self.now + self.config.interval;
+        self.table.refused(id, until, MAX_REJECTIONS);
     }
 
     pub(super) fn mark_final(&mut self, id: RecordId, sink: Sink) {
@@ -100,7 +88,7 @@ impl Reporter {
                 .filter(|(_, settled)| !settled.contains(sink) && self.sinks.contains(sink))
                 .map(|(id, _)| id)
         } else {
-            self.table.next_for(sink, self.now)
+            self.table.next_for(sink, self.now).0
         };
         let first = if self.config.http_secure() {
             Target::SecureEndpoint
@@ -120,17 +108,14 @@ impl Reporter {
         match self.phase {
             Phase::ShuttingDown { deadline } => deadline,
             Phase::Running => {
-                let now = self.now;
-                let due = Sink::ALL
-                    .into_iter()
-                    .filter(|&s| self.delivery.is_idle(s))
-                    .filter_map(|s| self.table.next_due(s, now))
-                    .min()
-                    .unwrap_or(Instant::MAX);
-                self.next_report.min(due).min(
-                    self.delivery
-                        .wake(now, |sink| self.table.next_for(sink, now).is_some()),
-                )
+                let mut at = self.next_report;
+                for sink in Sink::ALL {
+                    if let Some(ready) = self.delivery.ready_at(sink) {
+                        let (_, work) = self.table.next_for(sink, self.now);
+                        at = at.min(work.max(ready));
+                    }
+                }
+                at
             }
             Phase::Stopped => Instant::MAX,
         }
