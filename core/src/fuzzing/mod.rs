@@ -133,11 +133,23 @@ pub fn config(data: &[u8]) {
 }
 
 /// Any record that decodes re-encodes to bytes that decode to the same record, and the
-/// encoder's length prediction is exact.
+/// encoder's length prediction is exact; the spool's `check_record` (anonymous and customer
+/// records) never panics and agrees with the decoder.
 pub fn record(data: &[u8]) {
+    // The spool's check agrees with the decoder on anonymous records, and never panics.
+    let checked = crate::wire::check_record(data);
+    if let Ok(c) = checked {
+        assert!(
+            c.customer || OwnedAnonymousRecord::decode(data).is_ok(),
+            "an anonymous record the decoder refuses passed the check"
+        );
+    }
     let Ok(record) = OwnedAnonymousRecord::decode(data) else {
         return;
     };
+    let c = checked.expect("a decoded anonymous record passes the check");
+    assert!(!c.customer && c.state == record.collector_state);
+    assert_eq!(c.token.text().as_str(), record.broker_process_uuid.as_str());
     let view = record.as_record();
     let mut buf = [0u8; 1024];
     let n = view.encode(&mut buf).expect("a decoded record fits 1 KiB");
