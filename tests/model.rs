@@ -60,6 +60,8 @@ pub(crate) enum Step {
     Topic(TopicResult),
     Http(HttpResult),
     Shutdown,
+    /// The spool could not store the record the last drain wrote.
+    WriteFailed,
 }
 
 pub(crate) struct Reference;
@@ -133,6 +135,7 @@ impl ReferenceStateMachine for Reference {
             3 => topic.prop_map(Step::Topic),
             3 => http.prop_map(Step::Http),
             1 => Just(Step::Shutdown),
+            1 => Just(Step::WriteFailed),
         ]
         .boxed()
     }
@@ -153,6 +156,8 @@ struct Model {
     delivered: BTreeMap<(u64, bool), u32>,
     secure_ok: BTreeSet<u64>,
     spooled: BTreeMap<u64, Sinks>,
+    /// Records whose spool write failed: in the reporter's memory only.
+    volatile: BTreeSet<u64>,
 }
 
 impl Model {
@@ -253,6 +258,8 @@ pub(crate) struct Sut {
     model: Model,
     topic: Option<RecordId>,
     http: Option<(RecordId, Target)>,
+    /// The record the last drain wrote, which the next step may say failed.
+    written: Option<RecordId>,
 }
 
 const FACTS: Facts<'static> = Facts::new("3.7.0", "0.1.0");
@@ -283,6 +290,7 @@ impl Sut {
             }
             _ => {}
         }
+        self.written = None;
         let polled = self.driver.feed(input);
         self.act(&polled);
     }
@@ -291,6 +299,7 @@ impl Sut {
         for p in polled {
             self.model.output(&p.out);
             match p.out {
+                Output::Spool(SpoolOp::Write { id, .. }) => self.written = Some(id),
                 Output::Transmit {
                     id,
                     target: Target::Topic,
@@ -332,6 +341,7 @@ impl StateMachineTest for Sut {
             model,
             topic: None,
             http: None,
+            written: None,
         };
         sut.act(&polled);
         sut
@@ -362,6 +372,12 @@ impl StateMachineTest for Sut {
                 }
             }
             Step::Shutdown => sut.feed(Input::Shutdown { now }),
+            Step::WriteFailed => {
+                if let Some(id) = sut.written.take() {
+                    sut.model.volatile.insert(id.0);
+                    sut.feed(Input::WriteFailed { now, id });
+                }
+            }
         }
         sut
     }
@@ -391,6 +407,13 @@ impl StateMachineTest for Sut {
         for (&id, &pending) in &sut.model.pending {
             assert_eq!(r.pending_for(RecordId(id)), Some(pending), "#{id}");
         }
+        let volatile = sut
+            .model
+            .volatile
+            .iter()
+            .filter(|id| sut.model.pending.contains_key(id))
+            .count();
+        assert_eq!(r.volatile_records(), volatile, "records in memory only");
         sut.driver.checker.check_accounting(r);
     }
 

@@ -64,6 +64,9 @@ pub enum UrlError {
     InvalidPort,
     /// A `#fragment`, which is never sent.
     Fragment,
+    /// `user:password@` in an endpoint URL: endpoints take no credentials (only the proxy
+    /// does), so none can leak into logs or go to a host read from the wrong side of `@`.
+    Credentials,
 }
 
 impl fmt::Display for UrlError {
@@ -71,11 +74,12 @@ impl fmt::Display for UrlError {
         f.write_str(match self {
             UrlError::MissingScheme => "not a URL (expected http://host/... or https://host/...)",
             UrlError::UnsupportedScheme => "the scheme must be http or https",
-            UrlError::InvalidCharacter => "contains whitespace or a control character",
+            UrlError::InvalidCharacter => "contains whitespace, a control character or a backslash",
             UrlError::MissingHost => "has no host",
             UrlError::InvalidHost => "has an invalid host",
             UrlError::InvalidPort => "has an invalid port (1-65535)",
             UrlError::Fragment => "has a #fragment",
+            UrlError::Credentials => "carries credentials (user:password@); endpoints take none",
         })
     }
 }
@@ -85,7 +89,9 @@ impl core::error::Error for UrlError {}
 impl<'a> HttpUrl<'a> {
     /// Parses and validates `s`.
     pub fn parse(s: &'a str) -> Result<Self, UrlError> {
-        if s.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        // A backslash is a path separator to some clients and part of the authority to
+        // others: refused, so the host shown is the host connected to.
+        if s.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') {
             return Err(UrlError::InvalidCharacter);
         }
         // By hand: `split_once("://")` brings in the two-way substring searcher, 1 KiB of
@@ -141,6 +147,42 @@ impl<'a> HttpUrl<'a> {
     /// Displays the URL with any password replaced by `***`: safe to log.
     pub fn redacted(&self) -> Redacted<'_, 'a> {
         Redacted(self)
+    }
+}
+
+/// `text` as it may be shown: when it looks like a URL with `user:password@` (valid or
+/// not), the credentials become `***`. For values that failed validation, where
+/// [`HttpUrl::redacted`] cannot be used.
+pub fn redact_credentials(text: &str) -> RedactedText<'_> {
+    RedactedText(text)
+}
+
+/// See [`redact_credentials`].
+#[derive(Clone, Copy, Debug)]
+pub struct RedactedText<'a>(&'a str);
+
+impl fmt::Display for RedactedText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        let start = s
+            .as_bytes()
+            .windows(3)
+            .position(|w| w == b"://")
+            .map_or(0, |p| p + 3);
+        let rest = s.get(start..).unwrap_or_default();
+        let end = rest
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'?' | b'#'))
+            .unwrap_or(rest.len());
+        let authority = rest.get(..end).unwrap_or_default();
+        match authority.bytes().rposition(|b| b == b'@') {
+            Some(at) => {
+                f.write_str(s.get(..start).unwrap_or_default())?;
+                f.write_str("***")?;
+                f.write_str(rest.get(at..).unwrap_or_default())
+            }
+            None => f.write_str(s),
+        }
     }
 }
 

@@ -102,6 +102,20 @@ pub enum Suggestion {
     None,
 }
 
+/// Words that make a setting's value a secret wherever they appear in its key, in any case:
+/// such values are shown as `***` by every command unless asked for. The customer record's
+/// allowlist, the other way round, holds no key with one of them.
+pub const SECRET_WORDS: [&str; 6] = ["password", "secret", "jaas", "key", "token", "credential"];
+
+/// Whether the value of `key` is a secret (see [`SECRET_WORDS`]).
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.as_bytes();
+    SECRET_WORDS.iter().any(|word| {
+        key.windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+    })
+}
+
 /// Keys the reference implementation once used, and what they are called now.
 const RENAMED: [(&str, Key); 4] = [
     (

@@ -13,7 +13,7 @@ mod keys;
 use core::fmt;
 use heapless::String;
 
-pub use keys::{suggest, Key, Suggestion, CLIENT_PREFIX, PREFIX};
+pub use keys::{is_secret_key, suggest, Key, Suggestion, CLIENT_PREFIX, PREFIX, SECRET_WORDS};
 
 use crate::ascii;
 use crate::customer::{self, CustomerClass};
@@ -191,11 +191,31 @@ pub struct ConfigError<'a> {
 
 impl fmt::Display for ConfigError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // URLs may carry credentials: never shown.
+        let value = crate::url::redact_credentials(self.value);
         write!(
             f,
-            "line {}: invalid value {:?} for {}: {}",
-            self.line, self.value, self.key, self.reason
+            "line {}: invalid value \"{}\" for {}: {}",
+            self.line,
+            EscapeDebug(&value),
+            self.key,
+            self.reason
         )
+    }
+}
+
+/// Writes a `Display` value escaped as `{:?}` escapes a string (quotes not added).
+struct EscapeDebug<'a, T>(&'a T);
+
+impl<T: fmt::Display> fmt::Display for EscapeDebug<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Escaping<'f, 'g>(&'f mut fmt::Formatter<'g>);
+        impl fmt::Write for Escaping<'_, '_> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                write!(self.0, "{}", s.escape_debug())
+            }
+        }
+        fmt::write(&mut Escaping(f), format_args!("{}", self.0))
     }
 }
 
@@ -464,6 +484,9 @@ impl ConfigBuilder {
             Some((v, _)) => {
                 let parsed =
                     HttpUrl::parse(v).map_err(|e| self.error(key, Reason::InvalidUrl(e)))?;
+                if parsed.userinfo.is_some() {
+                    return Err(self.error(key, Reason::InvalidUrl(UrlError::Credentials)));
+                }
                 if parsed.scheme != scheme {
                     return Err(self.error(key, Reason::WrongScheme { expected: scheme }));
                 }

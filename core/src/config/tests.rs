@@ -416,3 +416,72 @@ fn values_are_trimmed_of_ascii_whitespace_only() {
     let e = invalid("confluent.support.metrics.endpoint.secure=https://example.com\\u3000\n");
     assert_eq!(e.key, Key::SecureEndpoint);
 }
+
+#[test]
+fn endpoints_take_no_credentials_and_errors_never_show_them() {
+    for (text, reason) in [
+        (
+            "confluent.support.metrics.endpoint.insecure=http://user:S3cretPass@127.0.0.1:18001/x\n",
+            Reason::InvalidUrl(UrlError::Credentials),
+        ),
+        (
+            "confluent.support.metrics.endpoint.secure=https://admin:S3cretPass@example.com/x\n",
+            Reason::InvalidUrl(UrlError::Credentials),
+        ),
+        // Shown as port 18001 by one reader, connecting to port 80 by another: refused.
+        (
+            "confluent.support.metrics.endpoint.insecure=http://127.0.0.1:18009\\\\@127.0.0.1:18001/x\n",
+            Reason::InvalidUrl(UrlError::InvalidCharacter),
+        ),
+        (
+            "confluent.support.proxy=http://user:S3cretPass@proxy:3128:bad\n",
+            Reason::InvalidUrl(UrlError::InvalidPort),
+        ),
+    ] {
+        let e = invalid(text);
+        assert_eq!(e.reason, reason, "{text}");
+        assert_eq!(e.line, 1);
+        assert!(!e.message.contains("S3cretPass"), "{}", e.message);
+        assert!(e.message.contains("line 1") && e.message.contains(e.key.name()), "{}", e.message);
+    }
+    // The proxy may carry credentials: they are used, and shown as ***.
+    let c = ok("confluent.support.proxy=http://user:S3cretPass@proxy:3128\n");
+    let shown = c.proxy().unwrap().redacted().to_string();
+    assert_eq!(shown, "http://user:***@proxy:3128");
+}
+
+#[test]
+fn credentials_are_redacted_from_any_url_like_text() {
+    use crate::url::redact_credentials;
+    for (text, shown) in [
+        ("http://u:p@h:1/x", "http://***@h:1/x"),
+        ("http://h:1\\@h:2/x", "http://***@h:2/x"),
+        ("http://h/x@y", "http://h/x@y"),
+        ("no url at all", "no url at all"),
+        ("u:p@h", "***@h"),
+    ] {
+        assert_eq!(redact_credentials(text).to_string(), shown, "{text}");
+    }
+}
+
+#[test]
+fn secret_keys_by_their_words() {
+    for key in [
+        "ssl.keystore.password",
+        "sasl.jaas.config",
+        "SSL.KEY.PASSWORD",
+        "confluent.support.metrics.client.sasl.oauthbearer.token.endpoint.url",
+        "aws.secret",
+        "client.credentials.file",
+    ] {
+        assert!(is_secret_key(key), "{key}");
+    }
+    for key in [
+        "num.partitions",
+        "security.protocol",
+        "sasl.mechanism",
+        "log.dirs",
+    ] {
+        assert!(!is_secret_key(key), "{key}");
+    }
+}

@@ -104,9 +104,13 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Show every property of the file exactly as a Kafka broker reads it, not the
-        /// Proactive Support settings.
+        /// Proactive Support settings. Values of keys that look secret (password, secret,
+        /// jaas, key, token, credential) and a proxy's credentials are shown as ***.
         #[arg(long)]
         raw: bool,
+        /// Show secret values too, with --raw.
+        #[arg(long, requires = "raw")]
+        show_secrets: bool,
     },
 }
 
@@ -129,7 +133,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Config { config, json, raw } => commands::config::run(&config, json, raw),
+        Command::Config {
+            config,
+            json,
+            raw,
+            show_secrets,
+        } => commands::config::run(&config, json, raw.then_some(show_secrets)),
         Command::Run { config, kafka_home } => commands::run::run(&config, kafka_home.as_deref()),
         Command::Once { config, kafka_home } => commands::run::once(&config, kafka_home.as_deref()),
         Command::Demo { dir } => commands::demo::run(dir),

@@ -267,6 +267,7 @@ fn raw_json_matches_java() {
             path.to_str().unwrap(),
             "--raw",
             "--json",
+            "--show-secrets",
         ]);
         assert!(
             out.status.success(),

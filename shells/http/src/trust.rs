@@ -68,15 +68,33 @@ pub fn install_extra_roots(ca_file: &Path, dir: &Path) -> Result<Installed, Trus
     Ok(installed)
 }
 
-/// Writes `dir/trusted-roots.pem`: the system roots, then those of `ca_file`.
-fn write_bundle(ca_file: &Path, dir: &Path) -> Result<Installed, TrustError> {
-    let pem = std::fs::read(ca_file).map_err(|e| TrustError::Unreadable(ca_file.to_owned(), e))?;
-    let extra: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+/// The certificates of `ca_file`: a readable file holding at least one PEM certificate.
+/// Checked when the config is read, before anything is created or sent.
+pub fn ca_certificates(ca_file: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
+    let unreadable = |e| TrustError::Unreadable(ca_file.to_owned(), e);
+    let meta = std::fs::metadata(ca_file).map_err(unreadable)?;
+    if !meta.is_file() || meta.len() > MAX_CA_FILE {
+        return Err(unreadable(std::io::Error::other(format!(
+            "not a regular file of at most {} MiB",
+            MAX_CA_FILE >> 20
+        ))));
+    }
+    let pem = std::fs::read(ca_file).map_err(unreadable)?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .filter_map(Result::ok)
         .collect();
-    if extra.is_empty() {
+    if certs.is_empty() {
         return Err(TrustError::NoCertificate(ca_file.to_owned()));
     }
+    Ok(certs)
+}
+
+/// The largest CA file read.
+const MAX_CA_FILE: u64 = 16 << 20;
+
+/// Writes `dir/trusted-roots.pem`: the system roots, then those of `ca_file`.
+fn write_bundle(ca_file: &Path, dir: &Path) -> Result<Installed, TrustError> {
+    let extra = ca_certificates(ca_file)?;
     let (file, dirs) = system_store();
     let path = dir.join(TRUST_BUNDLE);
     let tmp = dir.join(format!("{TEMP_PREFIX}{TRUST_BUNDLE}.tmp"));

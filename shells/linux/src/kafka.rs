@@ -15,6 +15,7 @@ use support_metrics_core::wire::ClusterFacts;
 
 use crate::customer::ReadCluster;
 use crate::log::Log;
+use crate::secrets::{client_error, Redactor};
 use crate::sinks::TopicSink;
 
 /// One year: how long the topic keeps records.
@@ -91,6 +92,8 @@ pub struct KafkaTopic {
     warned: bool,
     /// Sequence number of the last record sent.
     sequence: usize,
+    /// librdkafka's texts may echo settings: every detail goes through it.
+    redactor: Redactor,
     log: Log,
 }
 
@@ -116,7 +119,12 @@ impl KafkaTopic {
         }
         let producer = producer_config
             .create_with_context(Delivery::default())
-            .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot create the Kafka producer: {}",
+                    client_error(&e, settings)
+                )
+            })?;
         Ok(KafkaTopic {
             producer,
             admin_config: base,
@@ -124,6 +132,7 @@ impl KafkaTopic {
             ready: false,
             warned: false,
             sequence: 0,
+            redactor: Redactor::new(settings),
             log,
         })
     }
@@ -198,7 +207,10 @@ impl KafkaTopic {
         self.admin_config.create().map_err(|e| {
             (
                 TopicResult::Retriable,
-                format!("cannot create the Kafka admin client: {e}"),
+                format!(
+                    "cannot create the Kafka admin client: {}",
+                    self.redactor.clean(&e.to_string())
+                ),
             )
         })
     }
@@ -222,6 +234,18 @@ impl TopicSink for KafkaTopic {
         value: &[u8],
         timeout: Duration,
     ) -> (TopicResult, Option<String>) {
+        let (result, detail) = self.produce_raw(key, value, timeout);
+        (result, detail.map(|d| self.redactor.clean(&d)))
+    }
+}
+
+impl KafkaTopic {
+    fn produce_raw(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        timeout: Duration,
+    ) -> (TopicResult, Option<String>) {
         let deadline = Instant::now() + timeout;
         if !self.ready {
             match self.ensure_topic(timeout / 2) {
@@ -232,7 +256,7 @@ impl TopicSink for KafkaTopic {
                 }
                 // Creation failed (unsupported, timed out, refused): the broker may still
                 // auto-create it, and producing says what is wrong. Creation is retried next time.
-                Err((_, detail)) => self.log.warn(&detail),
+                Err((_, detail)) => self.log.warn(&self.redactor.clean(&detail)),
             }
         }
         self.sequence += 1;
@@ -322,7 +346,12 @@ impl ClusterInfo {
     ) -> Result<ClusterInfo, String> {
         let client = client_config(servers, protocol, settings, "support-metrics-agent-facts")
             .create()
-            .map_err(|e| format!("cannot create the Kafka client: {e}"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot create the Kafka client: {}",
+                    client_error(&e, settings)
+                )
+            })?;
         Ok(ClusterInfo { client })
     }
 }

@@ -10,5 +10,6 @@ pub mod facts;
 pub mod kafka;
 pub mod log;
 pub mod properties_file;
+pub mod secrets;
 pub mod sinks;
 pub mod spool;

@@ -7,18 +7,20 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
-use support_metrics_core::config::{Key, Source, SupportConfig};
+use support_metrics_core::config::{is_secret_key, Key, Source, SupportConfig};
 use support_metrics_core::reporter::RunMode;
+use support_metrics_core::url::redact_credentials;
 use support_metrics_linux::properties_file::PropertiesFile;
 
 use super::setup::Setup;
 use crate::egress;
 
-pub(crate) fn run(path: &Path, as_json: bool, raw: bool) -> anyhow::Result<ExitCode> {
+/// `raw` is `Some(show_secrets)` for `--raw`.
+pub(crate) fn run(path: &Path, as_json: bool, raw: Option<bool>) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    if raw {
+    if let Some(show_secrets) = raw {
         let file = PropertiesFile::read(path)?;
-        write_raw(&mut out, &file, as_json)?;
+        write_raw(&mut out, &file, as_json, show_secrets)?;
     } else {
         let setup = Setup::new(path, None, RunMode::Daemon)?;
         let (file, config, warnings) = (setup.file(), &setup.config, &setup.warnings);
@@ -33,12 +35,28 @@ pub(crate) fn run(path: &Path, as_json: bool, raw: bool) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_raw(out: &mut impl Write, file: &PropertiesFile, as_json: bool) -> std::io::Result<()> {
+/// What `--raw` shows of a value: secrets as `***`, credentials in URLs taken out.
+fn raw_value(key: &str, value: &str, show_secrets: bool) -> String {
+    if show_secrets {
+        value.to_owned()
+    } else if is_secret_key(key) {
+        "***".to_owned()
+    } else {
+        redact_credentials(value).to_string()
+    }
+}
+
+fn write_raw(
+    out: &mut impl Write,
+    file: &PropertiesFile,
+    as_json: bool,
+    show_secrets: bool,
+) -> std::io::Result<()> {
     if as_json {
-        let sorted: BTreeMap<&str, &str> = file
+        let sorted: BTreeMap<&str, String> = file
             .entries()
             .iter()
-            .map(|e| (e.key.as_str(), e.value.as_str()))
+            .map(|e| (e.key.as_str(), raw_value(&e.key, &e.value, show_secrets)))
             .collect();
         let map: Map<String, Value> = sorted
             .into_iter()
@@ -52,7 +70,7 @@ fn write_raw(out: &mut impl Write, file: &PropertiesFile, as_json: bool) -> std:
             "line {}: {} = {}",
             e.line,
             e.key.escape_debug(),
-            e.value.escape_debug()
+            raw_value(&e.key, &e.value, show_secrets).escape_debug()
         )?;
     }
     Ok(())
@@ -147,10 +165,11 @@ fn client_settings(file: &PropertiesFile) -> Map<String, Value> {
     file.client_settings()
         .into_iter()
         .map(|(name, value)| {
-            let secret = ["password", "secret", "jaas", "key"]
-                .iter()
-                .any(|w| name.contains(w));
-            let shown = if secret { "***".to_owned() } else { value };
+            let shown = if is_secret_key(&name) {
+                "***".to_owned()
+            } else {
+                redact_credentials(&value).to_string()
+            };
             (name, Value::from(shown))
         })
         .collect()

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use support_metrics_core::config::SupportConfig;
+use support_metrics_core::config::{Key, Source, SupportConfig};
 use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, Sink};
-use support_metrics_http::trust::install_extra_roots;
+use support_metrics_http::trust::{ca_certificates, install_extra_roots};
 use support_metrics_http::{HttpClient, HttpEndpoints};
 use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
 use support_metrics_linux::customer::{CustomerSource, ReadCluster};
@@ -66,6 +66,19 @@ impl Setup {
             .map(|(_, v)| v.as_str());
         let get = |key: &str| file.get(key).map(str::to_owned);
         let bootstrap = bootstrap(config.bootstrap_servers(), get, wanted);
+        if let Some(ca) = config.endpoint_ca_file() {
+            // Before anything is created or sent, and for `config` too.
+            ca_certificates(Path::new(ca)).map_err(|e| {
+                let line = match config.source(Key::EndpointCaFile) {
+                    Source::Line(n) => format!("line {n}: "),
+                    Source::Default => String::new(),
+                };
+                FileError::Invalid(
+                    path.to_owned(),
+                    format!("{line}{}: {e}", Key::EndpointCaFile),
+                )
+            })?;
+        }
         Ok(Setup {
             file,
             config,
