@@ -34,11 +34,15 @@ Exit codes:
   2   bad command line
   65  the file is not a properties file Java would load (the line is named)
   66  the file is missing, unreadable, not a regular file, or larger than 16 MiB
-  73  the spool directory cannot be created or used (the path is named)
+  73  the spool directory cannot be created or used, or demo cannot write its bundle (the
+      path is named)
   74  output could not be written; once: a record reached neither every sink nor the spool
   75  try later: once kept a record in the spool for the next cycle, or another agent holds
       the spool (its pid is named)
-  78  a Proactive Support setting is invalid (key, value, line and reason are named)
+  78  a Proactive Support setting is invalid, the CA file is missing or holds no
+      certificate, or librdkafka refuses a client setting (key, line and reason are named;
+      never a secret)
+  1   demo: the record did not reach every sink; any command: an internal error
 
 The agent reads the broker's own server.properties exactly as the broker does
 (java.util.Properties semantics). See the README for every confluent.support.* key.";
@@ -148,7 +152,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A file or directory the command must write cannot be created (exit 73).
+#[derive(Debug)]
+pub(crate) struct CantCreate(pub(crate) String);
+
+impl std::fmt::Display for CantCreate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CantCreate {}
+
 fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<CantCreate>().is_some() {
+        return exit::CANT_CREATE;
+    }
     match err.downcast_ref::<SpoolError>() {
         Some(SpoolError::Busy { .. }) => return exit::TEMP_FAIL,
         Some(SpoolError::Io { .. }) => return exit::CANT_CREATE,

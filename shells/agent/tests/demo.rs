@@ -38,7 +38,7 @@ fn demo_sends_a_record_and_writes_a_verifiable_bundle() {
     let path = line
         .strip_prefix("Bundle: created ")
         .unwrap()
-        .strip_suffix(" with 1 records")
+        .strip_suffix(" with 1 record")
         .expect("1 record");
     assert!(path.starts_with(dir.to_str().unwrap()), "{path}");
     let summary = support_metrics_bundle::verify(std::path::Path::new(path)).expect("verifies");
@@ -48,4 +48,33 @@ fn demo_sends_a_record_and_writes_a_verifiable_bundle() {
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut archive.by_name("records/0-0").unwrap(), &mut bytes).unwrap();
     assert_eq!(bytes, record.as_bytes());
+}
+
+/// A `--dir` the demo cannot write to: said at once (before the cycle), exit 73, the
+/// directory named, no `--force` suggested, no temporary directory left behind.
+#[test]
+fn demo_into_an_unwritable_dir_fails_first_and_cleanly() {
+    let dir = scratch_dir("demo-unwritable");
+    let not_a_dir = dir.join("a-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    for target in [not_a_dir.clone(), dir.join("missing")] {
+        let child = Command::new(env!("CARGO_BIN_EXE_support-metrics-agent"))
+            .args(["demo", "--dir"])
+            .arg(&target)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let work = std::env::temp_dir().join(format!("support-metrics-demo-{}", child.id()));
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(73), "{stderr}");
+        assert!(stderr.contains(&target.display().to_string()), "{stderr}");
+        assert!(
+            !stderr.contains("--force") && !stderr.contains(".tmp"),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty(), "nothing ran first");
+        assert!(!work.exists(), "{} left behind", work.display());
+    }
 }

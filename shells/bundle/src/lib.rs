@@ -29,6 +29,8 @@ pub enum BundleError {
     Exists(std::path::PathBuf),
     /// A zip that does not match its manifest.
     Corrupt(String),
+    /// librdkafka refuses a client setting (named, never its value).
+    Config(String),
     /// Anything else.
     Other(String),
 }
@@ -54,6 +56,7 @@ impl std::fmt::Display for BundleError {
             BundleError::Exists(p) => {
                 write!(f, "{} exists; use --force to replace it", p.display())
             }
+            BundleError::Config(e) => f.write_str(e),
             BundleError::Corrupt(e) => write!(f, "bundle does not match its manifest: {e}"),
             BundleError::Other(e) => f.write_str(e),
         }

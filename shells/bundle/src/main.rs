@@ -28,7 +28,8 @@ Exit codes:
   69  the cluster is unreachable or the topic does not exist
   73  the output file exists (use --force) or cannot be written
   75  --runtime ran out before every record was read (no file written)
-  78  --config holds an invalid setting";
+  78  --config holds an invalid setting, or librdkafka refuses a client setting (named,
+      never its value)";
 
 /// Dump the Proactive Support metrics topic into a zip to attach to a support ticket.
 #[derive(Debug, Parser)]
@@ -59,12 +60,13 @@ struct Create {
     /// Output file [default: support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip].
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Upper bound for reading, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    /// Upper bound for the whole run (ZooKeeper included), in seconds: 1 to 604800.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
     runtime: u64,
     /// A librdkafka setting, KEY=VALUE (repeatable).
-    #[arg(long = "client-property", value_name = "KEY=VALUE")]
-    client_property: Vec<String>,
+    #[arg(long = "client-property", value_name = "KEY=VALUE", value_parser = key_value)]
+    client_property: Vec<(String, String)>,
     /// Replace the output file if it exists.
     #[arg(long)]
     force: bool,
@@ -107,6 +109,7 @@ fn exit_code(e: &anyhow::Error) -> u8 {
             BundleError::Incomplete { .. } => 75,
             BundleError::Exists(_) | BundleError::Other(_) => 73,
             BundleError::Corrupt(_) => 65,
+            BundleError::Config(_) => 78,
         };
     }
     match e.downcast_ref::<FileError>() {
@@ -116,14 +119,32 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     }
 }
 
-fn run_verify(file: &Path) -> anyhow::Result<ExitCode> {
-    if !file.is_file() {
-        return Err(FileError::Unreadable(
-            file.to_owned(),
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        )
-        .into());
+/// `KEY=VALUE`, for `--client-property`.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err("expected KEY=VALUE".to_owned()),
     }
+}
+
+/// `1 record`, `2 records`.
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+/// A bundle to read: a regular file, else exit 66 naming it and why.
+fn bundle_file(file: &Path) -> Result<(), FileError> {
+    let why = match std::fs::metadata(file) {
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(m) if m.is_dir() => std::io::Error::other("a directory, not a bundle"),
+        Ok(_) => std::io::Error::other("not a regular file"),
+        Err(e) => e,
+    };
+    Err(FileError::Unreadable(file.to_owned(), why))
+}
+
+fn run_verify(file: &Path) -> anyhow::Result<ExitCode> {
+    bundle_file(file)?;
     let s = verify(file)?;
     println!(
         "OK: {} records in {} partition(s), every SHA-256 matches ({})",
@@ -135,13 +156,7 @@ fn run_verify(file: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn run_inspect(file: &Path) -> anyhow::Result<ExitCode> {
-    if !file.is_file() {
-        return Err(FileError::Unreadable(
-            file.to_owned(),
-            std::io::Error::from(std::io::ErrorKind::NotFound),
-        )
-        .into());
-    }
+    bundle_file(file)?;
     let mut out = std::io::stdout().lock();
     inspect(file, &mut out)?;
     Ok(ExitCode::SUCCESS)
@@ -170,22 +185,25 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         }
         topic = topic.or_else(|| config.topic().map(str::to_owned));
     }
-    for kv in &args.client_property {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--client-property {kv:?} is not KEY=VALUE"))?;
-        settings.push((k.trim().to_owned(), v.to_owned()));
-    }
+    settings.extend(args.client_property.iter().cloned());
+    // --runtime bounds the whole run: ZooKeeper first, then reading gets what is left.
+    let started = std::time::Instant::now();
+    let runtime = Duration::from_secs(args.runtime);
     if let Some(connect) = &args.zookeeper {
         let wanted = settings
             .iter()
             .find(|(k, _)| k == "security.protocol")
             .map(|(_, v)| v.clone());
-        let timeout = Duration::from_secs(args.runtime.clamp(1, 10));
         servers = Some(
-            zk::brokers(connect, wanted.as_deref(), timeout).map_err(BundleError::Unreachable)?,
+            zk::brokers(connect, wanted.as_deref(), runtime).map_err(BundleError::Unreachable)?,
         );
     }
+    let runtime = runtime
+        .checked_sub(started.elapsed())
+        .filter(|left| !left.is_zero())
+        .ok_or_else(|| {
+            BundleError::Unreachable("--runtime ran out while finding the brokers".into())
+        })?;
     let Some(servers) = servers else {
         use clap::CommandFactory;
         Cli::command()
@@ -210,7 +228,7 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         servers,
         topic: topic.clone(),
         settings,
-        runtime: Duration::from_secs(args.runtime),
+        runtime,
     };
     let mut show = ProgressDisplay::new();
     let records = read_topic(&source, &mut |p| show.update(p));
@@ -222,10 +240,16 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let summary = write_bundle(&records, &topic, &file, args.force)?;
+    if summary.skipped > 0 {
+        eprintln!(
+            "Left out {} value(s) larger than any support-metrics record.",
+            summary.skipped
+        );
+    }
     println!(
-        "Created {} with {} records",
+        "Created {} with {}",
         absolute(&file).display(),
-        summary.records
+        plural(summary.records, "record")
     );
     Ok(ExitCode::SUCCESS)
 }

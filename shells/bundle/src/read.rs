@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use support_metrics_linux::secrets::client_error;
 
 use crate::BundleError;
 
@@ -72,9 +73,12 @@ pub fn read_topic(
     for (k, v) in &source.settings {
         config.set(k, v);
     }
-    let consumer: BaseConsumer = config
-        .create()
-        .map_err(|e| BundleError::Other(format!("cannot create the Kafka client: {e}")))?;
+    let consumer: BaseConsumer = config.create().map_err(|e| {
+        BundleError::Config(format!(
+            "cannot create the Kafka client: {}",
+            client_error(&e, &source.settings)
+        ))
+    })?;
     let metadata = consumer
         .fetch_metadata(None, left())
         .map_err(|e| BundleError::Unreachable(format!("{} ({e})", source.servers)))?;

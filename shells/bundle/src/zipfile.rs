@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use support_metrics_core::wire::OwnedAnonymousRecord;
+use support_metrics_core::wire::{check_record, MAX_RECORD_LEN};
 
 use crate::{BundleError, Records};
 
@@ -25,6 +25,9 @@ pub struct Summary {
     pub records: usize,
     /// Partitions.
     pub partitions: usize,
+    /// Values left out when writing: larger than any record of ours
+    /// ([`MAX_RECORD_LEN`]), so not a report, and more than `verify` would read.
+    pub skipped: usize,
 }
 
 /// `support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip`
@@ -123,7 +126,12 @@ fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, Bundl
     // The `sha256` object of the manifest, written as text: one entry per record.
     let mut hashes = String::with_capacity(records.records.len() * 96 + 2);
     hashes.push('{');
+    let mut skipped = 0;
     for (partition, offset, value) in &records.records {
+        if value.len() > MAX_RECORD_LEN {
+            skipped += 1;
+            continue;
+        }
         let name = format!("records/{partition}-{offset}");
         let options = if value.len() < SMALL { stored } else { options };
         zip.start_file(name.as_str(), options).map_err(zipe)?;
@@ -143,7 +151,8 @@ fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, Bundl
         "topic": topic,
         "clusterId": records.cluster_id,
         "partitions": ranges,
-        "recordCount": records.records.len(),
+        "recordCount": records.records.len() - skipped,
+        "skipped": skipped,
         "createdAt": rfc3339(SystemTime::now()),
         "toolVersion": env!("CARGO_PKG_VERSION"),
     });
@@ -160,25 +169,63 @@ fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, Bundl
     file.write_all(&bytes).map_err(io)?;
     file.sync_all().map_err(io)?;
     Ok(Summary {
-        records: records.records.len(),
+        records: records.records.len() - skipped,
         partitions: records.ranges.len(),
+        skipped,
     })
 }
 
+/// The largest manifest read: a SHA-256 line per record, so about 160 000 records.
+pub(crate) const MAX_MANIFEST_LEN: u64 = 16 << 20;
+
+/// Opens a bundle: a zip whose every entry is `manifest.json` or
+/// `records/<partition>-<offset>`, with a manifest of at most [`MAX_MANIFEST_LEN`] bytes.
+/// Nothing is read whole before its size is known to be bounded.
 fn open(path: &Path) -> Result<(zip::ZipArchive<std::fs::File>, Value), BundleError> {
     let file = std::fs::File::open(path)
         .map_err(|e| BundleError::Other(format!("cannot read {}: {e}", path.display())))?;
     let mut archive = zip::ZipArchive::new(file)
         .map_err(|e| BundleError::Corrupt(format!("{}: not a zip ({e})", path.display())))?;
+    for name in archive.file_names() {
+        let name = name.map_err(|e| BundleError::Corrupt(e.to_string()))?;
+        if name != MANIFEST && entry_key(&name).is_none() {
+            return Err(BundleError::Corrupt(format!(
+                "unexpected entry {:?}: a bundle holds only {MANIFEST} and records/<partition>-<offset>",
+                name.as_ref()
+            )));
+        }
+    }
     let mut text = String::new();
     archive
         .by_name(MANIFEST)
         .map_err(|_| BundleError::Corrupt("no manifest.json".into()))?
+        .take(MAX_MANIFEST_LEN + 1)
         .read_to_string(&mut text)
         .map_err(|e| BundleError::Corrupt(format!("manifest.json: {e}")))?;
+    if text.len() as u64 > MAX_MANIFEST_LEN {
+        return Err(BundleError::Corrupt(format!(
+            "manifest.json: larger than {} MiB",
+            MAX_MANIFEST_LEN >> 20
+        )));
+    }
     let manifest: Value = serde_json::from_str(&text)
         .map_err(|e| BundleError::Corrupt(format!("manifest.json: {e}")))?;
     Ok((archive, manifest))
+}
+
+/// Reads an entry: at most [`MAX_RECORD_LEN`] bytes (no record of ours is larger).
+fn read_entry(entry: &mut impl Read, name: &str) -> Result<Vec<u8>, BundleError> {
+    let mut bytes = Vec::new();
+    entry
+        .take(MAX_RECORD_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| BundleError::Corrupt(format!("{name}: {e}")))?;
+    if bytes.len() > MAX_RECORD_LEN {
+        return Err(BundleError::Corrupt(format!(
+            "{name}: larger than any record ({MAX_RECORD_LEN} bytes)"
+        )));
+    }
+    Ok(bytes)
 }
 
 /// Checks every entry against the manifest: same names, same count, same SHA-256.
@@ -203,10 +250,7 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
             .get(&name)
             .and_then(Value::as_str)
             .ok_or_else(|| BundleError::Corrupt(format!("{name} is not in the manifest")))?;
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| BundleError::Corrupt(format!("{name}: {e}")))?;
+        let bytes = read_entry(&mut entry, &name)?;
         if hex(&Sha256::digest(&bytes)) != want {
             return Err(BundleError::Corrupt(format!("{name}: SHA-256 differs")));
         }
@@ -223,6 +267,7 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
     Ok(Summary {
         records: seen,
         partitions,
+        skipped: manifest_skipped(&manifest),
     })
 }
 
@@ -230,6 +275,7 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
 pub fn inspect(path: &Path, out: &mut impl Write) -> Result<Summary, BundleError> {
     let (mut archive, manifest) = open(path)?;
     let io = |e: std::io::Error| BundleError::Other(e.to_string());
+    // JSON values print escaped: no control character of the file reaches the terminal.
     writeln!(
         out,
         "topic {} (cluster {}), created {}",
@@ -243,19 +289,13 @@ pub fn inspect(path: &Path, out: &mut impl Write) -> Result<Summary, BundleError
         .collect();
     names.sort_by_key(|n| entry_key(n));
     for name in &names {
-        let mut bytes = Vec::new();
-        archive
+        let mut entry = archive
             .by_name(name)
-            .map_err(|e| BundleError::Corrupt(e.to_string()))?
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
+            .map_err(|e| BundleError::Corrupt(e.to_string()))?;
+        let bytes = read_entry(&mut entry, name)?;
+        // Only a record of ours is shown, and as JSON (escaped); anything else by its size.
         let shown = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v)
-                if OwnedAnonymousRecord::decode(&bytes).is_ok()
-                    || v.get("customerId").is_some() =>
-            {
-                v.to_string()
-            }
+            Ok(v) if check_record(&bytes).is_ok() => v.to_string(),
             _ => format!("({} bytes, not a support-metrics record)", bytes.len()),
         };
         writeln!(out, "{name}: {shown}").map_err(io)?;
@@ -264,13 +304,23 @@ pub fn inspect(path: &Path, out: &mut impl Write) -> Result<Summary, BundleError
     Ok(Summary {
         records: names.len(),
         partitions,
+        skipped: manifest_skipped(&manifest),
     })
 }
 
-fn entry_key(name: &str) -> (i64, i64) {
-    let rest = name.strip_prefix("records/").unwrap_or(name);
-    let (p, o) = rest.split_once('-').unwrap_or((rest, "0"));
-    (p.parse().unwrap_or(i64::MAX), o.parse().unwrap_or(i64::MAX))
+fn manifest_skipped(manifest: &Value) -> usize {
+    manifest["skipped"].as_u64().map_or(0, |n| n as usize)
+}
+
+/// `records/<partition>-<offset>` as (partition, offset): decimal digits only, so no path,
+/// no `..` and no control character passes.
+fn entry_key(name: &str) -> Option<(i32, i64)> {
+    let (p, o) = name.strip_prefix("records/")?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(p) || !digits(o) {
+        return None;
+    }
+    Some((p.parse().ok()?, o.parse().ok()?))
 }
 
 /// The absolute form of `path`, for messages.
@@ -295,7 +345,20 @@ mod tests {
             rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00Z"
         );
-        assert_eq!(entry_key("records/2-10"), (2, 10));
+        assert_eq!(entry_key("records/2-10"), Some((2, 10)));
+        for bad in [
+            "records/../x",
+            "/etc/passwd",
+            "records/1-2/../../x",
+            "records/-1-2",
+            "records/1-+2",
+            "records/1-2\x1b]0;owned\x07",
+            "records/1\n-2",
+            "records/1-",
+            "manifest.json.bak",
+        ] {
+            assert_eq!(entry_key(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
@@ -318,7 +381,8 @@ mod tests {
             write_bundle(&records, "t", &path, false).unwrap(),
             Summary {
                 records: 3,
-                partitions: 2
+                partitions: 2,
+                skipped: 0
             }
         );
         assert!(matches!(
@@ -330,7 +394,8 @@ mod tests {
             verify(&path).unwrap(),
             Summary {
                 records: 3,
-                partitions: 2
+                partitions: 2,
+                skipped: 0
             }
         );
         let mut out = Vec::new();

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const GET_DATA: i32 = 4;
 const CREATE: i32 = 1;
@@ -16,6 +16,8 @@ pub struct ZooKeeper {
     stream: TcpStream,
     chroot: String,
     xid: i32,
+    /// Every call of the session ends by then.
+    deadline: Instant,
 }
 
 /// A ZooKeeper error code, or a transport problem.
@@ -83,8 +85,10 @@ impl Reader<'_> {
 }
 
 impl ZooKeeper {
-    /// Connects to `HOST:PORT[,HOST:PORT...][/chroot]` (the first server that answers).
+    /// Connects to `HOST:PORT[,HOST:PORT...][/chroot]` (the first server that answers). Every
+    /// call of the session, the connection included, ends within `timeout` from now.
     pub fn connect(connect: &str, timeout: Duration) -> Result<ZooKeeper, ZkError> {
+        let deadline = Instant::now() + timeout;
         let (servers, chroot) = match connect.find('/') {
             Some(i) => (&connect[..i], connect[i..].trim_end_matches('/').to_owned()),
             None => (connect, String::new()),
@@ -102,12 +106,14 @@ impl ZooKeeper {
                 }
             };
             for addr in addrs {
-                match Self::handshake(TcpStream::connect_timeout(&addr, timeout), timeout) {
+                let stream = left(deadline).and_then(|t| TcpStream::connect_timeout(&addr, t));
+                match Self::handshake(stream, timeout, deadline) {
                     Ok(stream) => {
                         return Ok(ZooKeeper {
                             stream,
                             chroot,
                             xid: 0,
+                            deadline,
                         })
                     }
                     Err(e) => last = e,
@@ -120,10 +126,9 @@ impl ZooKeeper {
     fn handshake(
         stream: std::io::Result<TcpStream>,
         timeout: Duration,
+        deadline: Instant,
     ) -> std::io::Result<TcpStream> {
         let mut stream = stream?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
         let mut body = Vec::new();
         body.extend_from_slice(&0i32.to_be_bytes()); // protocol version
         body.extend_from_slice(&0i64.to_be_bytes()); // last zxid seen
@@ -131,8 +136,8 @@ impl ZooKeeper {
         body.extend_from_slice(&0i64.to_be_bytes()); // session id
         put_bytes(&mut body, &[0; 16]); // password
         body.push(0); // read-only: no
-        send_frame(&mut stream, &body)?;
-        let reply = recv_frame(&mut stream)?;
+        send_frame(&mut stream, &body, deadline)?;
+        let reply = recv_frame(&mut stream, deadline)?;
         if reply.len() < 16 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
@@ -152,10 +157,10 @@ impl ZooKeeper {
         frame.extend_from_slice(&self.xid.to_be_bytes());
         frame.extend_from_slice(&op.to_be_bytes());
         frame.extend_from_slice(body);
-        send_frame(&mut self.stream, &frame)?;
+        send_frame(&mut self.stream, &frame, self.deadline)?;
         // Skip anything that is not our reply (watch events use xid -1).
         for _ in 0..16 {
-            let reply = recv_frame(&mut self.stream)?;
+            let reply = recv_frame(&mut self.stream, self.deadline)?;
             let mut r = Reader(&reply);
             let xid = r.i32()?;
             let _zxid = r.take(8)?;
@@ -219,13 +224,42 @@ impl Drop for ZooKeeper {
     }
 }
 
-fn send_frame(stream: &mut TcpStream, body: &[u8]) -> std::io::Result<()> {
+/// The time left before `deadline`, or an error once it has passed.
+fn left(deadline: Instant) -> std::io::Result<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer within the time given",
+            )
+        })
+}
+
+/// Reads bounded by one deadline for the whole call, however slowly the server drips bytes:
+/// every read gets only the time left.
+struct Bounded<'a> {
+    stream: &'a mut TcpStream,
+    deadline: Instant,
+}
+
+impl Read for Bounded<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.stream.set_read_timeout(Some(left(self.deadline)?))?;
+        self.stream.read(buf)
+    }
+}
+
+fn send_frame(stream: &mut TcpStream, body: &[u8], deadline: Instant) -> std::io::Result<()> {
     let mut frame = (body.len() as i32).to_be_bytes().to_vec();
     frame.extend_from_slice(body);
+    stream.set_write_timeout(Some(left(deadline)?))?;
     stream.write_all(&frame)
 }
 
-fn recv_frame(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+fn recv_frame(stream: &mut TcpStream, deadline: Instant) -> std::io::Result<Vec<u8>> {
+    let mut stream = Bounded { stream, deadline };
     let mut len = [0u8; 4];
     stream.read_exact(&mut len)?;
     let len = i32::from_be_bytes(len);

@@ -256,7 +256,7 @@ fn reuses_the_agent_config() {
         &["--config", config.to_str().unwrap(), "--file", "b.zip"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("with 1 records"), "{}", text(&out));
+    assert!(text(&out).contains("with 1 record"), "{}", text(&out));
     assert!(dir.join("b.zip").is_file());
     let out = bundle(&dir, &[]);
     assert_eq!(

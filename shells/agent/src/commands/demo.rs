@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,14 +18,47 @@ use support_metrics_linux::driver::Mode;
 
 use super::run::driver;
 use super::setup::Setup;
+use crate::CantCreate;
+
+/// Where the demo writes: a directory it can create files in. Checked before anything runs.
+fn writable(dir: &Path) -> Result<(), CantCreate> {
+    let probe = dir.join(format!(".support-metrics-demo-{}.tmp", std::process::id()));
+    let made = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe);
+    match made {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(CantCreate(format!(
+            "cannot write the bundle into {}: {e}",
+            absolute(dir).display()
+        ))),
+    }
+}
+
+/// The demo's working directory, removed however the demo ends.
+struct WorkDir(PathBuf);
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let out_dir = dir.unwrap_or_else(|| PathBuf::from("."));
+    writable(&out_dir)?;
     let cluster = MockCluster::new(1)?;
     cluster.create_topic(DEFAULT_TOPIC, 1, 1)?;
     let servers = cluster.bootstrap_servers();
     let collector = Collector::start()?;
     let work = std::env::temp_dir().join(format!("support-metrics-demo-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
+    let work = WorkDir(work);
+    let work = &work.0;
     let config = work.join("server.properties");
     std::fs::write(
         &config,
@@ -68,12 +101,16 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         runtime: Duration::from_secs(10),
     };
     let records = read_topic(&source, &mut |_| {})?;
-    let file = dir
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(default_file_name(DEFAULT_TOPIC, SystemTime::now()));
-    let written = write_bundle(&records, DEFAULT_TOPIC, &file, false)?;
+    let file = out_dir.join(default_file_name(DEFAULT_TOPIC, SystemTime::now()));
+    let written = write_bundle(&records, DEFAULT_TOPIC, &file, false)
+        .map_err(|e| CantCreate(e.to_string()))?;
+    let noun = if written.records == 1 {
+        "record"
+    } else {
+        "records"
+    };
     println!(
-        "Bundle: created {} with {} records",
+        "Bundle: created {} with {} {noun}",
         absolute(&file).display(),
         written.records
     );
@@ -81,7 +118,6 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         "Check it with: support-metrics-bundle verify {}",
         absolute(&file).display()
     );
-    let _ = std::fs::remove_dir_all(&work);
     Ok(if summary.spooled == 0 {
         ExitCode::SUCCESS
     } else {
