@@ -325,6 +325,10 @@ impl Spool {
                     Err(e)
                 }
             })?;
+            // A link planted in its place must not make the agent trim another directory.
+            if !fs::symlink_metadata(&q)?.is_dir() {
+                return Err(io::Error::other("quarantine is not a directory"));
+            }
             trim_quarantine(&q)?;
             let stamp = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -258,3 +258,27 @@ fn rewrite_replaces_the_old_file_and_quarantine_is_bounded() {
         QUARANTINE_MAX
     );
 }
+
+#[test]
+fn a_link_in_place_of_the_quarantine_is_not_followed() {
+    let d = dir("quarantine-link");
+    let elsewhere = dir("quarantine-elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    for i in 0..(QUARANTINE_MAX + 5) {
+        fs::write(elsewhere.join(format!("keep-{i}")), b"x").unwrap();
+    }
+    fs::create_dir_all(&d).unwrap();
+    symlink(&elsewhere, d.join(QUARANTINE_DIR)).unwrap();
+    fs::write(d.join("record-00000000000000000001-t.json"), b"junk").unwrap();
+    let spool = open(&d);
+    assert_eq!(spool.quarantined().len(), 1);
+    assert_eq!(
+        fs::read_dir(&elsewhere).unwrap().count(),
+        QUARANTINE_MAX + 5,
+        "nothing deleted through the link"
+    );
+    assert!(
+        !d.join("record-00000000000000000001-t.json").exists(),
+        "never read again"
+    );
+}
