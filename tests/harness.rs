@@ -117,7 +117,7 @@ impl Sim {
             })
             .collect();
         let unix: fn(Instant) -> u64 = |now| UNIX_BASE + now.as_millis() / 1000;
-        let facts = Facts::new("3.7.0", env!("CARGO_PKG_VERSION"));
+        let facts = Facts::new("3.7.0", Some(env!("CARGO_PKG_VERSION")));
         let (driver, polled) = Driver::start(
             self.now,
             &self.config,

@@ -262,7 +262,7 @@ pub(crate) struct Sut {
     written: Option<RecordId>,
 }
 
-const FACTS: Facts<'static> = Facts::new("3.7.0", "0.1.0");
+const FACTS: Facts<'static> = Facts::new("3.7.0", Some("0.1.0"));
 
 /// The token of the run that left record `id` in the spool.
 fn old_token(id: u64) -> BrokerToken {

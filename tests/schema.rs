@@ -58,7 +58,7 @@ fn anonymous_record_matches_schema() {
         let record = AnonymousRecord {
             timestamp: rng.next_u64() >> 20,
             kafka_version: "3.7.0",
-            confluent_platform_version: env!("CARGO_PKG_VERSION"),
+            confluent_platform_version: Some(env!("CARGO_PKG_VERSION")),
             broker_process_uuid: text.as_str(),
             collector_state: state,
         };
@@ -133,7 +133,7 @@ fn customer_record_matches_schema() {
         anonymous: AnonymousRecord {
             timestamp: 1,
             kafka_version: "3.7.0",
-            confluent_platform_version: "0.1.0",
+            confluent_platform_version: Some("0.1.0"),
             broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
             collector_state: CollectorState::Running,
         },

@@ -95,7 +95,7 @@ pub fn run(entropy: [u8; 16], seed: u64) -> Result<Summary, Failure> {
                 }
                 if collect {
                     collect = false;
-                    let facts = Facts::new("3.9.0", "7.9.0");
+                    let facts = Facts::new("3.9.0", Some("7.9.0"));
                     let input = Input::Collected {
                         now,
                         unix_time_secs: 1_764_000_000,

@@ -511,7 +511,7 @@ impl World {
 
     fn answer_collect(&mut self) {
         if core::mem::take(&mut self.collect) {
-            let facts = Facts::new("3.7.0", "0.1.0");
+            let facts = Facts::new("3.7.0", Some("0.1.0"));
             let now = self.now;
             self.feed(Input::Collected {
                 now,

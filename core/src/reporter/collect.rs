@@ -54,7 +54,9 @@ impl Reporter {
             return Err(UsageError::NotCollecting);
         };
         if facts.kafka_version.len() > MAX_VERSION_LEN
-            || facts.platform_version.len() > MAX_VERSION_LEN
+            || facts
+                .platform_version
+                .is_some_and(|v| v.len() > MAX_VERSION_LEN)
         {
             return Err(UsageError::FactTooLong);
         }
@@ -126,10 +128,13 @@ impl Reporter {
         self.collect = Collect::Idle;
         self.collected_any = true;
         self.kafka_version.clear();
-        self.platform_version.clear();
+
         // Lengths were checked by the caller.
         let _ = self.kafka_version.push_str(facts.kafka_version);
-        let _ = self.platform_version.push_str(facts.platform_version);
+        self.platform_version.clear();
+        let _ = self
+            .platform_version
+            .push_str(facts.platform_version.unwrap_or_default());
         let id = RecordId(self.next_id);
         self.next_id = self.next_id.saturating_add(1);
         let entry = Entry {
@@ -159,7 +164,8 @@ impl Reporter {
     }
 
     pub(super) fn next_write(&mut self, buf: &mut [u8]) -> Result<Option<SpoolOp>, BufferTooSmall> {
-        let versions = Facts::new(&self.kafka_version, &self.platform_version);
+        let platform = Some(self.platform_version.as_str()).filter(|p| !p.is_empty());
+        let versions = Facts::new(&self.kafka_version, platform);
         let Some(entry) = self.table.next_unwritten() else {
             return Ok(None);
         };
@@ -168,8 +174,10 @@ impl Reporter {
             return Ok(None);
         };
         let token = entry.key.unwrap_or(self.token).text();
+        // The bound rather than the exact length: on a microcontroller the exact count costs
+        // 0.4 KiB of code, and a buffer of the bound is what it would allocate anyway.
         let len = anonymous_record(made, versions, &token)
-            .encode(buf)
+            .encode_bounded(buf)
             .map_err(too_small)?;
         entry.unwritten = false;
         Ok(Some(SpoolOp::Write {

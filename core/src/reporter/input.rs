@@ -98,15 +98,16 @@ impl Input<'_> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Facts<'a> {
-    /// Version of the Kafka installation, or `unknown` (at most 64 bytes).
+    /// The Kafka version the broker reports, or `unknown` (at most 64 bytes).
     pub kafka_version: &'a str,
-    /// Version of support-metrics (at most 64 bytes).
-    pub platform_version: &'a str,
+    /// The Confluent Platform release the broker runs, `None` for a broker that is not
+    /// Confluent Platform (at most 64 bytes).
+    pub platform_version: Option<&'a str>,
 }
 
 impl<'a> Facts<'a> {
     /// The anonymous facts.
-    pub const fn new(kafka_version: &'a str, platform_version: &'a str) -> Self {
+    pub const fn new(kafka_version: &'a str, platform_version: Option<&'a str>) -> Self {
         Facts {
             kafka_version,
             platform_version,

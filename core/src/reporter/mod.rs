@@ -34,7 +34,7 @@
 //!     let Some(wake) = wake else { break };
 //!     if collect {
 //!         collect = false;
-//!         let facts = Facts::new("3.7.0", "0.1.0");
+//!         let facts = Facts::new("3.7.0", Some("0.1.0"));
 //!         reporter.handle_input(Input::Collected { now, unix_time_secs: 1_764_000_000, facts }).unwrap();
 //!         continue;
 //!     }
@@ -112,6 +112,7 @@ pub struct Reporter {
     next_id: u64,
     table: Table,
     kafka_version: String<MAX_VERSION_LEN>,
+    /// Empty for none.
     platform_version: String<MAX_VERSION_LEN>,
     delivery: Delivery,
     /// The shutdown record and the sinks that have settled it (success or failure).
@@ -294,7 +295,8 @@ impl Reporter {
 
     /// The next thing for the shell to do. Call until `Timeout` or `Stopped` after every
     /// `handle_input`. A record to write goes into `buf`; if it does not fit, the error says
-    /// how much room it needs and nothing is lost.
+    /// how much room is enough ([`MAX_ANONYMOUS_LEN`](crate::wire::MAX_ANONYMOUS_LEN)) and
+    /// nothing is lost.
     #[must_use = "act on every output until Timeout"]
     pub fn poll_output(&mut self, buf: &mut [u8]) -> Result<Output, BufferTooSmall> {
         self.advance();

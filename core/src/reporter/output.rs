@@ -209,7 +209,7 @@ impl Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BufferTooSmall {
-    /// Bytes needed.
+    /// Bytes that are enough (for a poll: room for any anonymous record).
     pub required: usize,
 }
 

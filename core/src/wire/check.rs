@@ -77,7 +77,8 @@ fn checked(
 struct CustomerShape {
     timestamp: u64,
     kafka_version: String<MAX_VERSION_LEN>,
-    confluent_platform_version: String<MAX_VERSION_LEN>,
+    #[serde(deserialize_with = "super::record::present")]
+    confluent_platform_version: Option<String<MAX_VERSION_LEN>>,
     #[serde(rename = "brokerProcessUUID")]
     broker_process_uuid: String<36>,
     collector_state: CollectorState,

@@ -87,6 +87,25 @@ impl Value for &str {
     }
 }
 
+/// A string or JSON `null`. Not `Option<&str>`: serde's `Option` impl would carry a second
+/// copy of the string encoder on a microcontroller.
+pub(crate) struct Nullable<'a>(pub(crate) Option<&'a str>);
+
+impl Serialize for Nullable<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(v) => s.serialize_str(v),
+            None => s.serialize_unit(),
+        }
+    }
+}
+
+impl Value for Nullable<'_> {
+    fn json_len(&self) -> usize {
+        self.0.map_or(4, json_str_len)
+    }
+}
+
 impl Value for CollectorState {
     fn json_len(&self) -> usize {
         1

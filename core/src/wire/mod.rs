@@ -13,7 +13,9 @@ mod record;
 pub use check::{check_record, Checked, MAX_RECORD_LEN};
 pub use customer::{AllowedConfig, ClusterFacts, CustomerFacts, CustomerRecord, HostFacts};
 pub use fields::{Fields, Value, Visit};
-pub use record::{AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_VERSION_LEN};
+pub use record::{
+    AnonymousRecord, CollectorState, OwnedAnonymousRecord, MAX_ANONYMOUS_LEN, MAX_VERSION_LEN,
+};
 
 use core::fmt;
 

@@ -4,12 +4,17 @@
 use heapless::String;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::fields::{self, Fields, Visit};
+use super::fields::{self, Fields, Nullable, Visit};
 use super::{DecodeError, EncodeError};
 use crate::token::BrokerToken;
 
 /// Longest version string a decoded record may carry.
 pub const MAX_VERSION_LEN: usize = 64;
+
+/// The most bytes an anonymous record can take: its keys and punctuation, a 20-digit
+/// timestamp, both versions at [`MAX_VERSION_LEN`] characters that each need a 6-byte
+/// escape, and the token. A buffer this large takes any anonymous record.
+pub const MAX_ANONYMOUS_LEN: usize = 98 + 20 + 2 * (2 + 6 * MAX_VERSION_LEN) + 38;
 
 /// The collector's state when the record was made (reference `Collector` state ids).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,8 +55,9 @@ pub struct AnonymousRecord<'a> {
     pub timestamp: u64,
     /// Kafka version of the broker, or `unknown`.
     pub kafka_version: &'a str,
-    /// The version of support-metrics itself.
-    pub confluent_platform_version: &'a str,
+    /// The Confluent Platform release the broker runs; `None` (JSON `null`) when the broker
+    /// is not Confluent Platform.
+    pub confluent_platform_version: Option<&'a str>,
     /// The broker token: a UUIDv4 new for every agent start.
     pub broker_process_uuid: &'a str,
     /// Running, or shutting down for the final report.
@@ -63,7 +69,10 @@ impl Fields for AnonymousRecord<'_> {
     fn fields<W: Visit>(&self, w: &mut W) {
         w.field("timestamp", &self.timestamp);
         w.field("kafkaVersion", &self.kafka_version);
-        w.field("confluentPlatformVersion", &self.confluent_platform_version);
+        w.field(
+            "confluentPlatformVersion",
+            &Nullable(self.confluent_platform_version),
+        );
         w.field("brokerProcessUUID", &self.broker_process_uuid);
         w.field("collectorState", &self.collector_state);
     }
@@ -84,8 +93,10 @@ pub struct OwnedAnonymousRecord {
     pub timestamp: u64,
     /// See [`AnonymousRecord::kafka_version`].
     pub kafka_version: String<MAX_VERSION_LEN>,
-    /// See [`AnonymousRecord::confluent_platform_version`].
-    pub confluent_platform_version: String<MAX_VERSION_LEN>,
+    /// See [`AnonymousRecord::confluent_platform_version`]. The key must be there, `null`
+    /// or a string.
+    #[serde(deserialize_with = "present")]
+    pub confluent_platform_version: Option<String<MAX_VERSION_LEN>>,
     /// See [`AnonymousRecord::broker_process_uuid`].
     #[serde(rename = "brokerProcessUUID")]
     pub broker_process_uuid: String<36>,
@@ -107,12 +118,21 @@ impl AnonymousRecord<'_> {
         })
     }
 
+    /// Writes the JSON into `buf`; a buffer that is too small gets
+    /// [`EncodeError::BufferTooSmall`] with [`MAX_ANONYMOUS_LEN`], which always suffices.
+    /// Cheaper than [`encode`](Self::encode) in code: the exact length is not computed.
+    pub fn encode_bounded(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        serde_json_core::to_slice(self, buf).map_err(|_| EncodeError::BufferTooSmall {
+            required: MAX_ANONYMOUS_LEN,
+        })
+    }
+
     /// A borrowed view of a decoded record.
     pub fn from_owned(r: &OwnedAnonymousRecord) -> AnonymousRecord<'_> {
         AnonymousRecord {
             timestamp: r.timestamp,
             kafka_version: &r.kafka_version,
-            confluent_platform_version: &r.confluent_platform_version,
+            confluent_platform_version: r.confluent_platform_version.as_deref(),
             broker_process_uuid: &r.broker_process_uuid,
             collector_state: r.collector_state,
         }
@@ -141,6 +161,16 @@ impl OwnedAnonymousRecord {
     pub fn as_record(&self) -> AnonymousRecord<'_> {
         AnonymousRecord::from_owned(self)
     }
+}
+
+/// An `Option` whose key must be present (`null` or a value): serde would take a missing
+/// key as `None`.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d)
 }
 
 #[cfg(test)]

@@ -375,3 +375,55 @@ fn systemd_unit_exec_start_parses() {
     );
     assert!(unit.contains("StateDirectory=support-metrics"));
 }
+
+/// The drop-ins that bind the agent to a broker's unit load with the shipped unit, as
+/// `systemd-analyze verify` reads them (skipped where systemd is not installed).
+#[test]
+fn systemd_drop_ins_bind_the_agent_to_each_broker_unit() {
+    let analyze = std::path::Path::new("/usr/bin/systemd-analyze");
+    if !analyze.exists() {
+        eprintln!("SKIPPED: no systemd-analyze on this machine");
+        return;
+    }
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit = std::fs::read_to_string(here.join("support-metrics-agent.service")).unwrap();
+    for broker in ["kafka", "confluent-server", "confluent-kafka"] {
+        let dir = scratch_dir(&format!("cli-dropin-{broker}"));
+        let exec = env!("CARGO_BIN_EXE_support-metrics-agent");
+        std::fs::write(
+            dir.join("support-metrics-agent.service"),
+            unit.replace("/usr/local/bin/support-metrics-agent", exec),
+        )
+        .unwrap();
+        let drop_in = format!("bind-to-{broker}.conf");
+        let text = std::fs::read_to_string(here.join("systemd").join(&drop_in)).unwrap();
+        assert!(
+            text.contains(&format!("BindsTo={broker}.service"))
+                && text.contains(&format!("After={broker}.service"))
+                && text.contains(&format!("systemctl add-wants {broker}.service")),
+            "{text}"
+        );
+        std::fs::create_dir_all(dir.join("support-metrics-agent.service.d")).unwrap();
+        std::fs::write(
+            dir.join("support-metrics-agent.service.d").join(&drop_in),
+            text,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{broker}.service")),
+            "[Unit]\nDescription=a broker\n[Service]\nExecStart=/bin/true\n",
+        )
+        .unwrap();
+        let out = std::process::Command::new(analyze)
+            .arg("verify")
+            .arg(dir.join("support-metrics-agent.service"))
+            .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.display()))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !said.contains("Unknown"),
+            "{broker}: {said}"
+        );
+    }
+}

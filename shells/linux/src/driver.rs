@@ -51,8 +51,8 @@ pub enum Mode {
 pub struct StaticFacts {
     /// Kafka version or `unknown`.
     pub kafka_version: String,
-    /// support-metrics' version.
-    pub platform_version: String,
+    /// The Confluent Platform release, `None` for a broker that is not Confluent Platform.
+    pub platform_version: Option<String>,
 }
 
 /// What the run left behind.
@@ -248,7 +248,7 @@ impl Driver {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let facts = self.facts.clone();
-        let anonymous = Facts::new(&facts.kafka_version, &facts.platform_version);
+        let anonymous = Facts::new(&facts.kafka_version, facts.platform_version.as_deref());
         if let Some(source) = &self.customer {
             let gathered = source.gather(self.origin.elapsed(), Duration::from_secs(3));
             let now = self.now();

@@ -13,3 +13,4 @@ pub mod properties_file;
 pub mod secrets;
 pub mod sinks;
 pub mod spool;
+pub mod versions;

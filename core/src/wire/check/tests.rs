@@ -9,7 +9,7 @@ fn anonymous() -> AnonymousRecord<'static> {
     AnonymousRecord {
         timestamp: 1_764_000_000,
         kafka_version: "3.7.0",
-        confluent_platform_version: "0.1.0",
+        confluent_platform_version: Some("0.1.0"),
         broker_process_uuid: TOKEN,
         collector_state: CollectorState::Running,
     }

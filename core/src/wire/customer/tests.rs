@@ -18,7 +18,7 @@ fn record<'a>(config: &'a [(&'a str, &'a str)], broker_id: Option<i64>) -> Custo
         anonymous: AnonymousRecord {
             timestamp: 1_764_000_000,
             kafka_version: "3.7.0",
-            confluent_platform_version: "0.1.0",
+            confluent_platform_version: Some("0.1.0"),
             broker_process_uuid: "00112233-4455-4677-8899-aabbccddeeff",
             collector_state: CollectorState::Running,
         },

@@ -8,7 +8,7 @@ fn record(kafka: &str) -> AnonymousRecord<'_> {
     AnonymousRecord {
         timestamp: 1_764_000_000,
         kafka_version: kafka,
-        confluent_platform_version: "0.1.0",
+        confluent_platform_version: Some("0.1.0"),
         broker_process_uuid: TOKEN,
         collector_state: CollectorState::Running,
     }
@@ -60,7 +60,7 @@ fn encoded_len_matches_encoder() {
         for ts in [0, 9, 10, 99, 1_764_000_000, u64::MAX] {
             let mut r = record(kafka);
             r.timestamp = ts;
-            r.confluent_platform_version = kafka;
+            r.confluent_platform_version = Some(kafka);
             let mut buf = [0u8; 512];
             let n = r.encode(&mut buf).unwrap();
             assert_eq!(n, r.encoded_len(), "{kafka:?} {ts}");
@@ -133,4 +133,48 @@ fn exactly_five_keys() {
             "collectorState"
         ]
     );
+}
+
+#[test]
+fn a_broker_that_is_not_confluent_platform_has_a_null_platform_version() {
+    let mut r = record("3.7.0");
+    r.confluent_platform_version = None;
+    let mut buf = [0u8; 512];
+    let n = r.encode(&mut buf).unwrap();
+    let text = core::str::from_utf8(&buf[..n]).unwrap();
+    assert!(
+        text.contains(r#""confluentPlatformVersion":null"#),
+        "{text}"
+    );
+    assert_eq!(n, r.encoded_len());
+    let back = OwnedAnonymousRecord::decode(&buf[..n]).unwrap();
+    assert_eq!(back.confluent_platform_version, None);
+    // The key must be there, null or a string.
+    let missing = text.replace(r#""confluentPlatformVersion":null,"#, "");
+    assert!(
+        OwnedAnonymousRecord::decode(missing.as_bytes()).is_err(),
+        "{missing}"
+    );
+}
+
+#[test]
+fn the_bound_holds_for_the_longest_record() {
+    let worst = "\u{1}".repeat(MAX_VERSION_LEN);
+    let r = AnonymousRecord {
+        timestamp: u64::MAX,
+        kafka_version: &worst,
+        confluent_platform_version: Some(&worst),
+        broker_process_uuid: TOKEN,
+        collector_state: CollectorState::ShuttingDown,
+    };
+    assert_eq!(r.encoded_len(), MAX_ANONYMOUS_LEN);
+    let mut small = [0u8; 16];
+    assert_eq!(
+        r.encode_bounded(&mut small),
+        Err(EncodeError::BufferTooSmall {
+            required: MAX_ANONYMOUS_LEN
+        })
+    );
+    let mut buf = [0u8; MAX_ANONYMOUS_LEN];
+    assert_eq!(r.encode_bounded(&mut buf), Ok(MAX_ANONYMOUS_LEN));
 }

@@ -25,7 +25,10 @@ pub(crate) fn run(path: &Path, as_json: bool, raw: Option<bool>) -> anyhow::Resu
         let setup = Setup::new(path, None, RunMode::Daemon)?;
         let (file, config, warnings) = (setup.file(), &setup.config, &setup.warnings);
         if as_json {
-            let value = settings_json(file, config, warnings);
+            let mut value = settings_json(file, config, warnings);
+            value["kafkaVersion"] = json!(setup.versions.kafka);
+            value["confluentPlatformVersion"] = json!(setup.versions.platform);
+            value["versionSource"] = json!(setup.versions.source);
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         } else {
             write_table(&mut out, &setup)?;
@@ -153,7 +156,23 @@ fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
         )?;
     }
     writeln!(out, "\nReporting: {}", egress::describe(setup))?;
-    for w in &setup.warnings {
+    let v = &setup.versions;
+    writeln!(out, "Kafka version: {} (from {})", v.kafka, v.source)?;
+    match &v.platform {
+        Some(p) => writeln!(
+            out,
+            "Confluent Platform version: {p} (from the Kafka version)"
+        )?,
+        None => writeln!(
+            out,
+            "Confluent Platform version: none (not Confluent Platform)"
+        )?,
+    }
+    for w in setup
+        .warnings
+        .iter()
+        .chain(setup.version_warning().as_ref())
+    {
         writeln!(out, "warning: {w}")?;
     }
     Ok(())

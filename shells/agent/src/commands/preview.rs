@@ -56,7 +56,10 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
             listed.push((stored.id.0, still, bytes, true));
         }
     }
-    let facts = Facts::new(&setup.facts.kafka_version, &setup.facts.platform_version);
+    let facts = Facts::new(
+        &setup.facts.kafka_version,
+        setup.facts.platform_version.as_deref(),
+    );
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

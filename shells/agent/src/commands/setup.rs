@@ -11,12 +11,13 @@ use support_metrics_http::{HttpClient, HttpEndpoints};
 use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
 use support_metrics_linux::customer::{CustomerSource, ReadCluster};
 use support_metrics_linux::driver::StaticFacts;
-use support_metrics_linux::facts::{broker_id, kafka_home_for, kafka_version, UNKNOWN};
+use support_metrics_linux::facts::broker_id;
 use support_metrics_linux::kafka::{ClusterInfo, KafkaTopic};
 use support_metrics_linux::log::Log;
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 use support_metrics_linux::sinks::{HttpSink, TopicSink};
 use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
+use support_metrics_linux::versions::{broker_classpath, candidates, find, Versions};
 
 use crate::egress;
 
@@ -27,6 +28,8 @@ pub(crate) struct Setup {
     pub(crate) reporter: ReporterConfig,
     pub(crate) spool_dir: PathBuf,
     pub(crate) facts: StaticFacts,
+    /// The broker's versions and where they were found.
+    pub(crate) versions: Versions,
     pub(crate) do_not_track: bool,
     /// Where the topic's client connects, or why that cannot be decided.
     pub(crate) bootstrap: Result<Bootstrap, String>,
@@ -47,16 +50,15 @@ impl Setup {
         let (config, warnings) = file.config()?;
         let do_not_track = do_not_track();
         let reporter = ReporterConfig::new(&config, Run { mode, do_not_track });
-        let home = kafka_home
-            .map(Path::to_path_buf)
-            .or_else(|| kafka_home_for(path));
-        let kafka_version = home
-            .as_deref()
-            .and_then(kafka_version)
-            .unwrap_or_else(|| UNKNOWN.to_owned());
+        if let Some(home) = kafka_home.filter(|h| !h.exists()) {
+            let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory");
+            return Err(FileError::Unreadable(home.to_owned(), missing).into());
+        }
+        let classpath = broker_classpath(path).unwrap_or_default();
+        let versions = find(&candidates(path, kafka_home, &classpath));
         let facts = StaticFacts {
-            kafka_version,
-            platform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            kafka_version: versions.kafka.clone(),
+            platform_version: versions.platform.clone(),
         };
         let spool_dir = spool_dir(&config, path);
         let settings = file.client_settings();
@@ -85,6 +87,7 @@ impl Setup {
             reporter,
             spool_dir,
             facts,
+            versions,
             do_not_track,
             bootstrap,
             warnings,
@@ -92,12 +95,32 @@ impl Setup {
         })
     }
 
-    /// Logs the config's warnings (the `config` command prints them itself).
+    /// Logs the config's warnings, and a Kafka version that could not be found (the `config`
+    /// command prints them itself).
     pub(crate) fn log_warnings(&self) {
         for w in &self.warnings {
             self.log
                 .warn(&format!("{}: {w}", self.file.path().display()));
         }
+        if let Some(w) = self.version_warning() {
+            self.log.warn(&w);
+        }
+    }
+
+    /// Why the Kafka version is unknown, and where it was looked for.
+    pub(crate) fn version_warning(&self) -> Option<String> {
+        (!self.versions.found()).then(|| {
+            let searched: Vec<String> = self
+                .versions
+                .searched
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            format!(
+                "the broker's Kafka version is unknown: no kafka-clients jar in {} (give --kafka-home)",
+                searched.join(", ")
+            )
+        })
     }
 
     /// The file the settings came from.

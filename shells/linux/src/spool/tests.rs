@@ -21,7 +21,7 @@ fn record(n: u64) -> Vec<u8> {
     let len = AnonymousRecord {
         timestamp: n,
         kafka_version: "3.7.0",
-        confluent_platform_version: "0.1.0",
+        confluent_platform_version: Some("0.1.0"),
         broker_process_uuid: TOKEN,
         collector_state: CollectorState::Running,
     }
