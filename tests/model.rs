@@ -30,6 +30,7 @@ pub(crate) struct Setup {
     seed: u64,
     spooled: Vec<(u64, (u8, u8))>,
     one_cycle: bool,
+    watch_broker: bool,
 }
 
 impl Setup {
@@ -50,6 +51,7 @@ impl Setup {
         c.interval = Duration::from_hours(self.interval_hours);
         c.spool_cap = self.spool_cap;
         c.settle = Duration::from_secs(self.settle_secs);
+        c.watch_broker = self.watch_broker;
         c
     }
 }
@@ -62,6 +64,8 @@ pub(crate) enum Step {
     Shutdown,
     /// The spool could not store the record the last drain wrote.
     WriteFailed,
+    /// The broker starts (with this entropy) or stops, whichever changes its state.
+    Broker(u8),
 }
 
 pub(crate) struct Reference;
@@ -84,7 +88,7 @@ impl ReferenceStateMachine for Reference {
             0u64..20,
             any::<u64>(),
             prop::collection::btree_map(1u64..16, (0u8..4, 0u8..3), 0..4),
-            prop::bool::weighted(0.25),
+            (prop::bool::weighted(0.25), prop::bool::weighted(0.4)),
         )
             .prop_map(
                 |(
@@ -94,7 +98,7 @@ impl ReferenceStateMachine for Reference {
                     settle_secs,
                     seed,
                     spooled,
-                    one_cycle,
+                    (one_cycle, watch_broker),
                 )| Setup {
                     enabled,
                     topic,
@@ -107,6 +111,7 @@ impl ReferenceStateMachine for Reference {
                     seed,
                     spooled: spooled.into_iter().collect(),
                     one_cycle,
+                    watch_broker,
                 },
             )
             .boxed()
@@ -136,6 +141,7 @@ impl ReferenceStateMachine for Reference {
             3 => http.prop_map(Step::Http),
             1 => Just(Step::Shutdown),
             1 => Just(Step::WriteFailed),
+            2 => any::<u8>().prop_map(Step::Broker),
         ]
         .boxed()
     }
@@ -260,6 +266,8 @@ pub(crate) struct Sut {
     http: Option<(RecordId, Target)>,
     /// The record the last drain wrote, which the next step may say failed.
     written: Option<RecordId>,
+    /// The broker is up, as this test told the reporter.
+    up: bool,
 }
 
 const FACTS: Facts<'static> = Facts::new("3.7.0", Some("0.1.0"));
@@ -342,6 +350,7 @@ impl StateMachineTest for Sut {
             topic: None,
             http: None,
             written: None,
+            up: !setup.watch_broker,
         };
         sut.act(&polled);
         sut
@@ -372,6 +381,22 @@ impl StateMachineTest for Sut {
                 }
             }
             Step::Shutdown => sut.feed(Input::Shutdown { now }),
+            Step::Broker(seed) => {
+                let input = if sut.up {
+                    Input::BrokerDown { now }
+                } else {
+                    Input::BrokerUp {
+                        now,
+                        entropy: [seed; 16],
+                    }
+                };
+                // Refused only while the reporter stops or sends a final record.
+                let accepted = sut.driver.reporter.clone().handle_input(input).is_ok();
+                if accepted {
+                    sut.up = !sut.up;
+                    sut.feed(input);
+                }
+            }
             Step::WriteFailed => {
                 if let Some(id) = sut.written.take() {
                     sut.model.volatile.insert(id.0);

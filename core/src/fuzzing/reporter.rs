@@ -9,6 +9,7 @@ use crate::reporter::{
 };
 use crate::time::{Duration, Instant};
 use crate::token::BrokerToken;
+use crate::wire::CollectorState;
 
 /// Record ids the checker can follow (ids are small in every driven run).
 pub const MAX_IDS: usize = 512;
@@ -35,10 +36,14 @@ struct Track {
 /// - nothing is sent before it is written, or after it is removed;
 /// - no HTTP when disabled or under DO_NOT_TRACK; the insecure endpoint never after a secure
 ///   success for that record;
-/// - timeouts are never in the past and the next regular report never moves earlier;
+/// - timeouts are never in the past and the next regular report never moves earlier within
+///   a broker run;
 /// - every transmit carries the token of the run that made its record as its key;
 /// - a one-cycle run stops only after its record was made and every transmit was answered
 ///   (unless a shutdown came first);
+/// - with the broker watched: no regular record while the broker is down; each broker run's
+///   records are state 2 until its one final (state 1) record; a new run's records carry the
+///   token made of the entropy its `BrokerUp` brought;
 /// - a record refused for good never goes to a sink before a record that was never refused
 ///   (newer records keep flowing; the final record of a shutdown excepted), and one is moved
 ///   aside only by its last refusal.
@@ -55,6 +60,12 @@ pub struct Checker {
     shutdown: bool,
     /// The record the last input answered for with a refusal, if it did.
     refused: Option<RecordId>,
+    /// The broker is up (always, unless watched).
+    up: bool,
+    /// This broker run's final record was made.
+    final_made: bool,
+    /// The token the records of this broker run must carry, once `BrokerUp` set it.
+    run_token: Option<BrokerToken>,
     tracks: [Track; MAX_IDS],
 }
 
@@ -73,6 +84,9 @@ impl Checker {
             collected: false,
             shutdown: false,
             refused: None,
+            up: !config.watch_broker,
+            final_made: false,
+            run_token: None,
             tracks: [Track::default(); MAX_IDS],
         }
     }
@@ -103,6 +117,18 @@ impl Checker {
             Input::TopicResult { .. } => self.in_flight[Sink::Topic.index()] = None,
             Input::HttpResult { .. } => self.in_flight[Sink::Http.index()] = None,
             Input::Shutdown { .. } => self.shutdown = true,
+            Input::BrokerUp { entropy, .. } => {
+                assert!(!self.up, "BrokerUp accepted while the broker is up");
+                self.up = true;
+                self.final_made = false;
+                self.run_token = Some(BrokerToken::from_random_bytes(entropy));
+                // A new broker run has a schedule of its own.
+                self.next_report = Instant::default();
+            }
+            Input::BrokerDown { .. } => {
+                assert!(self.up, "BrokerDown accepted while the broker is down");
+                self.up = false;
+            }
             _ => {}
         }
         match *input {
@@ -203,7 +229,9 @@ impl Checker {
                 // A fallback re-sends the same record; while stopping, only the final record
                 // goes out, whatever waits.
                 let fallback = target == Target::InsecureEndpoint && self.secure;
-                if rejections > 0 && !fallback && !self.shutdown {
+                // While a run's final record goes out (agent or broker stopping), it goes first.
+                let final_phase = self.shutdown || !self.up;
+                if rejections > 0 && !fallback && !final_phase {
                     let never_refused = self.tracks.iter().any(|o| {
                         o.known
                             && o.removed.is_none()
@@ -244,7 +272,26 @@ impl Checker {
                 assert!(next >= self.next_report, "next report moved earlier");
                 self.next_report = next;
             }
-            Output::Event(Event::Collected { .. }) => self.collected = true,
+            Output::Event(Event::Collected { state, id }) => {
+                self.collected = true;
+                assert!(
+                    !self.final_made,
+                    "{id}: a record after its run's final record"
+                );
+                match state {
+                    CollectorState::Running => {
+                        assert!(self.up, "{id}: a regular record while the broker is down");
+                    }
+                    CollectorState::ShuttingDown => self.final_made = true,
+                }
+                if let Some(t) = self.run_token {
+                    assert_eq!(
+                        reporter.token(),
+                        t,
+                        "{id}: not the token of this broker run"
+                    );
+                }
+            }
             Output::Stopped if self.one_cycle && !self.shutdown && !reporter.sinks().is_empty() => {
                 assert!(
                     self.collected,
@@ -385,6 +432,7 @@ fn drive(data: &[u8]) -> u64 {
     let settle = bytes.u8();
     config.settle = Duration::from_secs(u64::from(settle % 20));
     config.one_cycle = settle & 0x80 != 0;
+    config.watch_broker = settle & 0x40 != 0;
     let now = Instant::from_millis(0);
     let mut world = World {
         reporter: Reporter::new(now, &config, [bytes.u8(); 16], bytes.u64()),
@@ -394,6 +442,7 @@ fn drive(data: &[u8]) -> u64 {
         http: None,
         collect: false,
         written: None,
+        up: !config.watch_broker,
         loading: true,
         fingerprint: Fnv(0xcbf2_9ce4_8422_2325),
     };
@@ -463,6 +512,27 @@ fn drive(data: &[u8]) -> u64 {
                     world.feed(Input::Shutdown { now });
                 } else if let (2, Some(id)) = (choice, world.written.take()) {
                     world.feed(Input::WriteFailed { now, id });
+                } else if choice == 3 || choice == 4 {
+                    // Up and down in turn; one that does not change the state is refused.
+                    let input = if world.up {
+                        Input::BrokerDown { now }
+                    } else {
+                        Input::BrokerUp {
+                            now,
+                            entropy: [bytes.u8(); 16],
+                        }
+                    };
+                    match world.reporter.handle_input(input) {
+                        Ok(()) => {
+                            world.up = !world.up;
+                            world.now = now;
+                            world.checker.input(&input);
+                            world.drain();
+                            world.answer_collect();
+                        }
+                        Err(UsageError::BrokerState | UsageError::Stopped) => {}
+                        Err(e) => panic!("driver misuse: {e:?} for {input:?}"),
+                    }
                 } else if now > Instant::from_millis(0) {
                     let back = Instant::from_millis(now.as_millis() - 1);
                     assert_eq!(
@@ -486,6 +556,8 @@ struct World {
     collect: bool,
     /// The record of the last write, which the next step may say failed.
     written: Option<RecordId>,
+    /// The broker is up, as this driver told the reporter.
+    up: bool,
     /// Between `Reporter::new` and the last `Spooled`: `Collect` waits (the contract).
     loading: bool,
     fingerprint: Fnv,

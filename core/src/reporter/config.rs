@@ -48,6 +48,9 @@ pub struct ReporterConfig {
     pub do_not_track: bool,
     /// One cycle, then [`Output::Stopped`](super::Output::Stopped) ([`RunMode::OneCycle`]).
     pub one_cycle: bool,
+    /// The shell watches the broker: reporting waits for `Input::BrokerUp`, and each broker
+    /// run has its own token and final record. Off, the agent's run is the broker's run.
+    pub watch_broker: bool,
     /// Time between reports (before 0–1 % jitter).
     pub interval: Duration,
     /// Wait before the first report, so the broker can settle (reference: 10 s).
@@ -74,6 +77,7 @@ impl ReporterConfig {
             insecure_endpoint: support.insecure_endpoint().is_some(),
             do_not_track: run.do_not_track,
             one_cycle,
+            watch_broker: false,
             interval: Duration::from_hours(u64::from(support.report_interval_hours())),
             settle: if one_cycle {
                 Duration::ZERO

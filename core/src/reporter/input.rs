@@ -71,6 +71,21 @@ pub enum Input<'a> {
         /// What came back.
         result: HttpResult,
     },
+    /// The broker came up (a new broker process, with
+    /// [`ReporterConfig::watch_broker`](super::ReporterConfig::watch_broker)): `entropy` is
+    /// its token. Reports start after the settling time. Only while the broker is down.
+    BrokerUp {
+        /// Now.
+        now: Instant,
+        /// 16 random bytes for the new broker token (see the shell for how they are made).
+        entropy: [u8; 16],
+    },
+    /// The broker stopped: its final record (`collectorState` 1) goes out within the grace
+    /// period, then no reports until `BrokerUp`. Only while the broker is up.
+    BrokerDown {
+        /// Now.
+        now: Instant,
+    },
     /// SIGTERM or similar: send the final report within the grace period, then stop.
     Shutdown {
         /// Now.
@@ -84,6 +99,8 @@ impl Input<'_> {
         match *self {
             Input::Spooled { now, .. }
             | Input::WriteFailed { now, .. }
+            | Input::BrokerUp { now, .. }
+            | Input::BrokerDown { now }
             | Input::Timer { now }
             | Input::Collected { now, .. }
             | Input::TopicResult { now, .. }

@@ -49,6 +49,7 @@ mod collect;
 mod config;
 mod delivery;
 mod input;
+mod lifecycle;
 mod output;
 mod table;
 mod transmit;
@@ -64,7 +65,6 @@ pub use vocab::{Failure, HttpResult, RecordId, Sink, Sinks, Target, TopicResult,
 
 use heapless::{Deque, String};
 
-use crate::jitter::jitter;
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
 use crate::token::BrokerToken;
@@ -82,8 +82,15 @@ pub const MAX_REJECTIONS: u8 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// The broker is down: no reports (records still pending are still delivered).
+    Waiting,
     Running,
-    ShuttingDown { deadline: Instant },
+    /// The final record of a broker run is being sent; then `Stopped` (the agent stops) or
+    /// `Waiting` (the broker stopped).
+    Final {
+        deadline: Instant,
+        stop: bool,
+    },
     Stopped,
 }
 
@@ -157,7 +164,11 @@ impl Reporter {
             reporter.push_event(Event::Disabled { reason });
             reporter.phase = Phase::Stopped;
         } else {
-            reporter.next_report = now + config.settle;
+            if config.watch_broker {
+                reporter.phase = Phase::Waiting;
+            } else {
+                reporter.next_report = now + config.settle;
+            }
             reporter.push_event(Event::Started {
                 sinks: reporter.sinks,
                 first_report: reporter.next_report,
@@ -253,12 +264,10 @@ impl Reporter {
             }
             Input::Shutdown { .. } => {
                 self.now = now;
-                if self.phase == Phase::Running {
-                    let deadline = now + self.config.shutdown_grace;
-                    self.phase = Phase::ShuttingDown { deadline };
-                    self.collect = Collect::Requested(CollectorState::ShuttingDown);
-                }
+                self.shutdown();
             }
+            Input::BrokerUp { entropy, .. } => self.broker_up(now, entropy)?,
+            Input::BrokerDown { .. } => self.broker_down(now)?,
         }
         self.undrained = true;
         Ok(())
@@ -330,52 +339,16 @@ impl Reporter {
                 return Ok(transmit);
             }
         }
-        if self.shutdown_complete() || self.cycle_complete() {
+        if let Some(stop) = self.shutdown_complete() {
+            self.final_done(stop);
+            return self.poll_output(buf);
+        }
+        if self.cycle_complete() {
             self.phase = Phase::Stopped;
             return self.poll_output(buf);
         }
         self.undrained = false;
         Ok(Output::Timeout(self.next_timeout()))
-    }
-
-    /// Time-driven transitions: the regular report and the shutdown deadline.
-    fn advance(&mut self) {
-        match self.phase {
-            Phase::Running if self.now >= self.next_report => {
-                self.collect = Collect::Requested(CollectorState::Running);
-                let interval = self.config.interval.as_millis();
-                let wait = jitter(interval, self.rng.next_u64());
-                self.next_report = self.now + Duration::from_millis(wait);
-            }
-            Phase::ShuttingDown { deadline } if self.now >= deadline => {
-                let settled = self.final_record.map_or(Sinks::NONE, |(_, s)| s);
-                let unconfirmed = self.sinks.without(settled);
-                if !unconfirmed.is_empty() {
-                    self.push_event(Event::ShutdownIncomplete { unconfirmed });
-                }
-                self.phase = Phase::Stopped;
-            }
-            _ => {}
-        }
-    }
-
-    fn shutdown_complete(&self) -> bool {
-        matches!(self.phase, Phase::ShuttingDown { .. })
-            && self.collect == Collect::Idle
-            && self
-                .final_record
-                .is_some_and(|(_, settled)| self.sinks.intersect(settled) == self.sinks)
-    }
-
-    /// One cycle is over once its record was made and no sink has anything in flight: every
-    /// record was tried on every sink (a sink that failed waits out its backoff, and a
-    /// one-cycle run does not wait with it).
-    fn cycle_complete(&self) -> bool {
-        self.config.one_cycle
-            && self.phase == Phase::Running
-            && self.collected_any
-            && self.collect == Collect::Idle
-            && self.delivery.idle()
     }
 }
 

@@ -246,6 +246,8 @@ pub enum UsageError {
     BadRecordId,
     /// `WriteFailed` for a record that is not waiting for its first delivery.
     NotWritten,
+    /// `BrokerUp` while the broker is up, or `BrokerDown` while it is down.
+    BrokerState,
     /// A customer record for a config whose customer ID is anonymous.
     NotACustomer,
 }
@@ -263,6 +265,9 @@ impl fmt::Display for UsageError {
             UsageError::DuplicateRecord => "Spooled with a known record id",
             UsageError::BadRecordId => "Spooled with a record id out of range",
             UsageError::NotWritten => "WriteFailed for a record the reporter did not write",
+            UsageError::BrokerState => {
+                "BrokerUp or BrokerDown that does not change the broker's state"
+            }
             UsageError::NotACustomer => "customer facts for an anonymous config",
         })
     }

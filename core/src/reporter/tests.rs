@@ -552,3 +552,102 @@ fn a_refused_record_steps_aside_and_is_moved_out_after_three_refusals() {
     );
     assert_eq!(r.pending_records(), 0);
 }
+
+/// With the broker watched: nothing before it is up, its own token per run, one final
+/// record when it stops, silence until it is back, a new token after the restart.
+#[test]
+fn the_broker_run_drives_reports_and_tokens() {
+    let mut cfg = config();
+    (cfg.watch_broker, cfg.secure_endpoint, cfg.insecure_endpoint) = (true, false, false);
+    let mut r = Reporter::new(ms(0), &cfg, [1; 16], 9);
+    assert_eq!(drain(&mut r).last(), Some(&Output::Timeout(Instant::MAX)));
+    r.handle_input(Input::Timer { now: ms(60_000) }).unwrap();
+    assert_eq!(
+        drain(&mut r),
+        [Output::Timeout(Instant::MAX)],
+        "no report while down"
+    );
+    assert_eq!(
+        r.handle_input(Input::BrokerDown { now: ms(60_000) }),
+        Err(UsageError::BrokerState)
+    );
+    let a = crate::token::BrokerToken::from_random_bytes([0xa; 16]);
+    r.handle_input(Input::BrokerUp {
+        now: ms(60_000),
+        entropy: [0xa; 16],
+    })
+    .unwrap();
+    assert_eq!(r.token(), a);
+    assert_eq!(
+        drain(&mut r),
+        [Output::Timeout(ms(70_000))],
+        "settling first"
+    );
+    r.handle_input(Input::Timer { now: ms(70_000) }).unwrap();
+    assert!(drain(&mut r).contains(&Output::Collect));
+    r.handle_input(collected_at(70_000)).unwrap();
+    let out = drain(&mut r);
+    assert!(out.contains(&Output::Transmit {
+        id: RecordId(1),
+        target: Target::Topic,
+        key: Some(a)
+    }));
+    r.handle_input(Input::TopicResult {
+        now: ms(70_001),
+        id: RecordId(1),
+        result: TopicResult::Delivered,
+    })
+    .unwrap();
+    let _ = drain(&mut r);
+    // The broker stops: one final record with token A, then silence.
+    r.handle_input(Input::BrokerDown { now: ms(80_000) })
+        .unwrap();
+    assert!(drain(&mut r).contains(&Output::Collect));
+    r.handle_input(Input::Collected {
+        now: ms(80_000),
+        unix_time_secs: 1,
+        facts: Facts::new("3.7.0", None),
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(out.contains(&Output::Event(Event::Collected {
+        id: RecordId(2),
+        state: CollectorState::ShuttingDown
+    })));
+    assert!(out.contains(&Output::Transmit {
+        id: RecordId(2),
+        target: Target::Topic,
+        key: Some(a)
+    }));
+    r.handle_input(Input::TopicResult {
+        now: ms(80_001),
+        id: RecordId(2),
+        result: TopicResult::Delivered,
+    })
+    .unwrap();
+    let out = drain(&mut r);
+    assert_eq!(out.last(), Some(&Output::Timeout(Instant::MAX)), "{out:?}");
+    assert!(!r.is_stopped(), "the agent waits for the broker");
+    r.handle_input(Input::Timer {
+        now: ms(80_000 + 48 * 3_600_000),
+    })
+    .unwrap();
+    assert!(
+        !drain(&mut r).contains(&Output::Collect),
+        "silence while down"
+    );
+    // Back up: a new token.
+    r.handle_input(Input::BrokerUp {
+        now: ms(90_000 + 48 * 3_600_000),
+        entropy: [0xb; 16],
+    })
+    .unwrap();
+    assert_ne!(r.token(), a);
+    let _ = drain(&mut r);
+    // Shutdown while the broker is down stops at once: its final record went out already.
+    r.handle_input(Input::BrokerDown {
+        now: ms(90_000 + 48 * 3_600_000),
+    })
+    .unwrap();
+    assert!(drain(&mut r).contains(&Output::Collect));
+}

@@ -80,7 +80,7 @@ impl Reporter {
 
     /// A transmit for `sink` if it is idle and due (or a fallback is waiting to be sent).
     pub(super) fn next_transmit(&mut self, sink: Sink) -> Option<Output> {
-        let shutting_down = matches!(self.phase, Phase::ShuttingDown { .. });
+        let shutting_down = matches!(self.phase, Phase::Final { .. });
         // While stopping, only the final record is sent, once per sink, without waiting for
         // backoff; older records stay in the spool for the next start.
         let candidate = if shutting_down {
@@ -106,8 +106,8 @@ impl Reporter {
     /// refused record becoming due, or the shutdown deadline.
     pub(super) fn next_timeout(&self) -> Instant {
         match self.phase {
-            Phase::ShuttingDown { deadline } => deadline,
-            Phase::Running => {
+            Phase::Final { deadline, .. } => deadline,
+            Phase::Running | Phase::Waiting => {
                 let mut at = self.next_report;
                 for sink in Sink::ALL {
                     if let Some(ready) = self.delivery.ready_at(sink) {
