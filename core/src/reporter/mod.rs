@@ -199,6 +199,11 @@ impl Reporter {
         self.table.get(id).map(|e| e.pending)
     }
 
+    /// Whether the broker is down and its final record settled (`watch_broker`).
+    pub fn is_waiting(&self) -> bool {
+        self.phase == Phase::Waiting
+    }
+
     /// Whether `Output::Stopped` has been reached.
     pub fn is_stopped(&self) -> bool {
         self.phase == Phase::Stopped

@@ -90,7 +90,13 @@ fn idle_footprint(dir: &Path, servers: &str, collector: &Collector) {
     // `ci/bench` measures the binary an operator installs (the `dist` profile).
     let binary = std::env::var("SUPPORT_METRICS_AGENT_BIN").unwrap_or_else(|_| AGENT.to_owned());
     let mut agent = Command::new(&binary)
-        .args(["run", "--config", config.to_str().unwrap()])
+        .args([
+            "run",
+            "--broker-watch",
+            "none",
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .env("SUPPORT_METRICS_LOG", "warn")
         .env_remove("DO_NOT_TRACK")
         .env_remove("SSL_CERT_FILE")

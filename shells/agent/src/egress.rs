@@ -5,6 +5,8 @@
 use support_metrics_core::config::Key;
 use support_metrics_core::reporter::{Sink, Sinks};
 
+use support_metrics_linux::broker::Watch;
+
 use crate::commands::setup::Setup;
 
 /// Every destination, the interval, the proxy, DO_NOT_TRACK and the spool, in one sentence
@@ -41,11 +43,30 @@ pub(crate) fn describe(setup: &Setup) -> String {
         _ => "no proxy".to_owned(),
     };
     format!(
-        "every {} h: {topic}; {http}; {proxy}; DO_NOT_TRACK {}; spool {}",
+        "every {} h: {topic}; {http}; {proxy}; DO_NOT_TRACK {}; spool {}; broker watch: {}",
         c.report_interval_hours(),
         if setup.do_not_track { "on" } else { "off" },
-        setup.spool_dir.display()
+        setup.spool_dir.display(),
+        setup.watch.name()
     )
+}
+
+/// Which broker the agent serves, and how it knows that broker runs.
+pub(crate) fn broker(setup: &Setup) -> String {
+    match setup.watch {
+        Watch::Process => format!(
+            "watched by its process, a kafka.Kafka (or SupportedKafka) JVM running {}",
+            setup.path.display()
+        ),
+        Watch::Listener => match (&setup.bootstrap, setup.listener()) {
+            (Ok(b), Some((_, id))) => format!(
+                "watched by its listener {} and broker.id {id} in the cluster metadata",
+                b.servers
+            ),
+            _ => "watched by its listener, but no listener or broker.id is configured".to_owned(),
+        },
+        Watch::None => "not watched: the agent's run stands for the broker's run".to_owned(),
+    }
 }
 
 /// Where a record still pending for `pending` would go.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use support_metrics_linux::broker::Watch;
 use support_metrics_linux::properties_file::FileError;
 use support_metrics_linux::spool::SpoolError;
 
@@ -17,6 +18,8 @@ pub(crate) mod exit {
     pub(crate) const DATA_ERR: u8 = 65;
     /// The config file is missing or unreadable.
     pub(crate) const NO_INPUT: u8 = 66;
+    /// `once`, `preview`: the watched broker is not running.
+    pub(crate) const UNAVAILABLE: u8 = 69;
     /// The spool directory cannot be created or used.
     pub(crate) const CANT_CREATE: u8 = 73;
     /// An output error other than a closed pipe; `once`: a record reached neither every
@@ -37,6 +40,7 @@ Exit codes:
   73  the spool directory cannot be created or used, or demo cannot write its bundle (the
       path is named)
   74  output could not be written; once: a record reached neither every sink nor the spool
+  69  once, preview: the watched broker is not running (nothing sent)
   75  try later: once kept a record in the spool for the next cycle, or another agent holds
       the spool (its pid is named)
   78  a Proactive Support setting is invalid, the CA file is missing or holds no
@@ -59,29 +63,42 @@ struct Cli {
     command: Command,
 }
 
+/// The broker a command serves.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Broker {
+    /// The broker's server.properties.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: PathBuf,
+    /// A Kafka installation (its root or its jar directory) to read the broker's version from
+    /// first (default: the broker's own classpath, then the installation around FILE).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) kafka_home: Option<PathBuf>,
+    /// How the agent knows the broker runs: `process` (a kafka.Kafka JVM running FILE on this
+    /// host), `listener` (the broker's listener from FILE answers and its broker.id is in the
+    /// cluster metadata; for an agent that cannot see the broker's processes), or `none` (the
+    /// agent's run stands for the broker's run).
+    #[arg(long, value_name = "MODE", default_value = "process",
+          value_parser = ["process", "listener", "none"])]
+    pub(crate) broker_watch: String,
+}
+
+impl Broker {
+    pub(crate) fn watch(&self) -> Watch {
+        Watch::parse(&self.broker_watch).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run beside the broker: report every interval until SIGTERM/SIGINT, then send the final
-    /// report (within 5 s) and exit 0.
-    Run {
-        /// The broker's server.properties.
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-        /// The Kafka installation whose version is reported (default: the one owning FILE).
-        #[arg(long, value_name = "DIR")]
-        kafka_home: Option<PathBuf>,
-    },
+    /// Run beside the broker: report every interval while it runs (a new broker token for
+    /// every broker run, a final report when it stops) until SIGTERM/SIGINT, then send the
+    /// final report (within 5 s) and exit 0.
+    Run(Broker),
     /// One report cycle now (records waiting in the spool included), then exit: 0 when every
-    /// enabled sink took every record, 75 when something stays in the spool for later.
-    /// Gives up on dead sinks within 30 s.
-    Once {
-        /// The broker's server.properties.
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-        /// The Kafka installation whose version is reported (default: the one owning FILE).
-        #[arg(long, value_name = "DIR")]
-        kafka_home: Option<PathBuf>,
-    },
+    /// enabled sink took every record, 75 when something stays in the spool for later, 69
+    /// when the watched broker is not running (nothing sent). Gives up on dead sinks within
+    /// 30 s.
+    Once(Broker),
     /// Run the whole job on an embedded default, with nothing installed: an in-process Kafka
     /// mock cluster, a collector on 127.0.0.1, one report cycle, then a bundle of the topic
     /// (written to the current directory, or --dir).
@@ -91,19 +108,11 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Print the exact bytes the next cycle would send, and where; send nothing.
-    Preview {
-        /// The broker's server.properties.
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
-        /// The Kafka installation whose version is reported (default: the one owning FILE).
-        #[arg(long, value_name = "DIR")]
-        kafka_home: Option<PathBuf>,
-    },
+    Preview(Broker),
     /// Show the effective Proactive Support settings, where each came from, and warnings.
     Config {
-        /// The broker's server.properties.
-        #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        #[command(flatten)]
+        broker: Broker,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -138,17 +147,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Config {
-            config,
+            broker,
             json,
             raw,
             show_secrets,
-        } => commands::config::run(&config, json, raw.then_some(show_secrets)),
-        Command::Run { config, kafka_home } => commands::run::run(&config, kafka_home.as_deref()),
-        Command::Once { config, kafka_home } => commands::run::once(&config, kafka_home.as_deref()),
+        } => commands::config::run(&broker, json, raw.then_some(show_secrets)),
+        Command::Run(broker) => commands::run::run(&broker),
+        Command::Once(broker) => commands::run::once(&broker),
         Command::Demo { dir } => commands::demo::run(dir),
-        Command::Preview { config, kafka_home } => {
-            commands::preview::run(&config, kafka_home.as_deref())
-        }
+        Command::Preview(broker) => commands::preview::run(&broker),
     }
 }
 

@@ -20,7 +20,13 @@ fn broker() -> String {
 
 fn once(config: &std::path::Path) -> Output {
     Command::new(BIN)
-        .args(["once", "--config", config.to_str().unwrap()])
+        .args([
+            "once",
+            "--broker-watch",
+            "none",
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .env("SUPPORT_METRICS_LOG", "debug")
         .env_remove("DO_NOT_TRACK")
         .output()
@@ -184,7 +190,13 @@ fn do_not_track_keeps_the_topic() {
     let http = TestServer::http();
     let (config, topic) = write_config("e2e-kafka-dnt", &servers, &http);
     let out = Command::new(BIN)
-        .args(["once", "--config", config.to_str().unwrap()])
+        .args([
+            "once",
+            "--broker-watch",
+            "none",
+            "--config",
+            config.to_str().unwrap(),
+        ])
         .env("DO_NOT_TRACK", "1")
         .output()
         .unwrap();

@@ -26,10 +26,11 @@ fn no_secret(o: &Output) {
 
 fn run(site: &Site, args: &[&str]) -> Output {
     let mut c = Command::new(BIN);
-    c.args(args)
-        .arg("--config")
-        .arg(&site.config)
-        .env("SUPPORT_METRICS_LOG", "debug")
+    c.args(args).arg("--config").arg(&site.config);
+    if args[0] != "config" {
+        c.args(["--broker-watch", "none"]);
+    }
+    c.env("SUPPORT_METRICS_LOG", "debug")
         .env_remove("DO_NOT_TRACK");
     c.output().expect("run agent")
 }

@@ -48,7 +48,7 @@ fn config(config: &Path, server: &TestServer) -> PathBuf {
 
 fn once(config: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(BIN)
-        .arg("once")
+        .args(["once", "--broker-watch", "none"])
         .arg("--config")
         .arg(config)
         .args(extra)

@@ -30,6 +30,8 @@ pub enum Msg {
     Http(RecordId, Target, HttpResult, Option<Notice>, Option<String>),
     /// SIGTERM or SIGINT.
     Shutdown,
+    /// The watched broker stopped (its process is gone, or its listener and registration).
+    BrokerGone,
 }
 
 /// How long the loop may run: until the reporter stops, and (for one cycle) no longer than a
@@ -65,6 +67,8 @@ pub struct Summary {
     pub unsaved: usize,
     /// Records dropped because the spool was full.
     pub dropped: usize,
+    /// The run ended because the watched broker stopped (its final record went out).
+    pub broker_gone: bool,
 }
 
 /// The shell around one reporter.
@@ -81,6 +85,10 @@ pub struct Driver {
     http: Option<Sender<(RecordId, Target, Vec<u8>)>>,
     /// A `Collect` came in the last drain: answer it once the drain is over.
     collect: bool,
+    /// The watched broker is up: its run's entropy, for the reporter when `run` starts.
+    broker_up: Option<[u8; 16]>,
+    /// The watched broker stopped.
+    broker_gone: bool,
     /// Writes that failed in the last drain: told to the reporter once the drain is over.
     unwritten: Vec<RecordId>,
     /// Records whose write failed: in memory only.
@@ -121,6 +129,8 @@ impl Driver {
             http,
             collect: false,
             unwritten: Vec::new(),
+            broker_up: None,
+            broker_gone: false,
             volatile: HashSet::new(),
             next_timeout: Instant::MAX,
             last_notice: None,
@@ -133,6 +143,13 @@ impl Driver {
     /// Sends customer records, with facts from `source`.
     pub fn with_customer(mut self, source: CustomerSource) -> Driver {
         self.customer = Some(source);
+        self
+    }
+
+    /// The watched broker is up, with `entropy` for its run's token (see
+    /// [`broker`](crate::broker)): told to the reporter when [`run`](Self::run) starts.
+    pub fn with_broker(mut self, entropy: [u8; 16]) -> Driver {
+        self.broker_up = Some(entropy);
         self
     }
 
@@ -149,6 +166,12 @@ impl Driver {
     /// over; `mode` bounds a one-cycle run in time.
     pub fn run(&mut self, mode: Mode) -> Summary {
         self.drain();
+        if let Some(entropy) = self.broker_up.take() {
+            self.feed(Input::BrokerUp {
+                now: self.now(),
+                entropy,
+            });
+        }
         let spooled: Vec<_> = self.spool.records().collect();
         for stored in spooled {
             self.feed(Input::Spooled {
@@ -165,7 +188,7 @@ impl Driver {
             Mode::Daemon => None,
         };
         loop {
-            if self.reporter.is_stopped() {
+            if self.reporter.is_stopped() || (self.broker_gone && self.reporter.is_waiting()) {
                 break;
             }
             let wake = self.wake_at(deadline);
@@ -188,6 +211,7 @@ impl Driver {
             spooled: self.spool.len(),
             unsaved: self.reporter.volatile_records(),
             dropped: self.dropped,
+            broker_gone: self.broker_gone,
         }
     }
 
@@ -231,6 +255,12 @@ impl Driver {
                     target,
                     result,
                 });
+            }
+            Msg::BrokerGone => {
+                self.log
+                    .info("the broker stopped: sending the final report of its run");
+                self.broker_gone = true;
+                self.feed(Input::BrokerDown { now });
             }
             Msg::Shutdown => {
                 self.log

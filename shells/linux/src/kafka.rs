@@ -356,6 +356,15 @@ impl ClusterInfo {
     }
 }
 
+impl ClusterInfo {
+    /// Whether broker `id` is registered in the cluster metadata (within `timeout`); `None`
+    /// when the cluster cannot be read.
+    pub fn has_broker(&self, id: i32, timeout: Duration) -> Option<bool> {
+        let metadata = self.client.client().fetch_metadata(None, timeout).ok()?;
+        Some(metadata.brokers().iter().any(|b| b.id() == id))
+    }
+}
+
 impl ReadCluster for ClusterInfo {
     fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)> {
         let metadata = self.client.client().fetch_metadata(None, timeout).ok()?;

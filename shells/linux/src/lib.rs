@@ -4,6 +4,7 @@
 //! the bundle tool, which needs none, builds no TLS stack.
 
 pub mod bootstrap;
+pub mod broker;
 pub mod customer;
 pub mod driver;
 pub mod facts;

@@ -13,6 +13,7 @@
 //!   directory, a file too large or not our JSON), and records refused for good: moved aside,
 //!   never sent or shown; at most [`QUARANTINE_MAX`] entries, the oldest go first.
 //! - `trusted-roots.pem`: the HTTP client's trust bundle, when a CA file is configured.
+//! - `broker-token.key`: the key broker tokens are derived with (mode 0600).
 //!
 //! Every record file is opened without following links and without blocking, must be a
 //! regular file of at most [`MAX_RECORD_LEN`] bytes, and must pass core's
@@ -40,6 +41,8 @@ pub const LOCK_FILE: &str = "support-metrics.lock";
 pub const QUARANTINE_DIR: &str = "quarantine";
 /// The trust bundle's name (written by the HTTP client's setup).
 pub const TRUST_BUNDLE: &str = "trusted-roots.pem";
+/// The key broker tokens are derived with (see [`broker`](crate::broker)).
+pub const TOKEN_KEY: &str = "broker-token.key";
 /// Most entries kept in `quarantine/`.
 pub const QUARANTINE_MAX: usize = 64;
 
@@ -376,7 +379,8 @@ fn scan(dir: &Path) -> io::Result<Vec<(String, Found)>> {
     let mut ids = BTreeMap::new();
     for entry in fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let kind = if [LOCK_FILE, QUARANTINE_DIR, TRUST_BUNDLE].contains(&name.as_str()) {
+        let kind = if [LOCK_FILE, QUARANTINE_DIR, TRUST_BUNDLE, TOKEN_KEY].contains(&name.as_str())
+        {
             Found::Own
         } else if is_temp(&name) {
             Found::Temp

@@ -4,7 +4,8 @@
 //! else in the installation layouts (Apache Kafka's `libs/`, Confluent Platform's
 //! `share/java/kafka/`, CP packages' `/usr/share/java/kafka/`), and from jar names as the
 //! last resort. A version such as `7.6.1-ccs` or `7.6.1-ce` is Confluent Platform's: its
-//! release (`7.6.1`) is the platform version; any other broker has none.
+//! release (`7.6.1`) is the platform version; any other broker has none. The broker's
+//! process is found by [`broker::find_process`](crate::broker::find_process).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -282,58 +283,6 @@ fn read_entry(file: &mut File, name: &str, max: u64) -> Option<Vec<u8>> {
         }
         _ => None,
     }
-}
-
-/// The classpath of the process running the broker with `config`: a JVM whose command line
-/// runs `kafka.Kafka` (or Confluent's `io.confluent.support.metrics.SupportedKafka`) with
-/// this config file (paths compared after resolving them). `None` when no such process is
-/// visible.
-pub fn broker_classpath(config: &Path) -> Option<Vec<PathBuf>> {
-    let config = std::fs::canonicalize(config).ok()?;
-    for entry in std::fs::read_dir("/proc").ok()?.filter_map(Result::ok) {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|&b| b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        if let Some(cp) = broker_args(&args, &config) {
-            return Some(cp);
-        }
-    }
-    None
-}
-
-/// The classpath in `args` if they run a broker with `config`.
-fn broker_args(args: &[String], config: &Path) -> Option<Vec<PathBuf>> {
-    let main = args
-        .iter()
-        .position(|a| a == "kafka.Kafka" || a == "io.confluent.support.metrics.SupportedKafka")?;
-    let runs_config = args[main + 1..]
-        .iter()
-        .any(|a| std::fs::canonicalize(a).is_ok_and(|p| p == config));
-    if !runs_config {
-        return None;
-    }
-    let cp = args[..main]
-        .windows(2)
-        .find(|w| w[0] == "-cp" || w[0] == "-classpath")
-        .map(|w| w[1].clone())
-        .unwrap_or_default();
-    Some(
-        cp.split(':')
-            .filter(|s| !s.is_empty())
-            .map(PathBuf::from)
-            .collect(),
-    )
 }
 
 #[cfg(test)]

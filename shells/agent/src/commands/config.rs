@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::{json, Map, Value};
@@ -14,21 +13,24 @@ use support_metrics_linux::properties_file::PropertiesFile;
 
 use super::setup::Setup;
 use crate::egress;
+use crate::Broker;
 
 /// `raw` is `Some(show_secrets)` for `--raw`.
-pub(crate) fn run(path: &Path, as_json: bool, raw: Option<bool>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(broker: &Broker, as_json: bool, raw: Option<bool>) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if let Some(show_secrets) = raw {
-        let file = PropertiesFile::read(path)?;
+        let file = PropertiesFile::read(&broker.config)?;
         write_raw(&mut out, &file, as_json, show_secrets)?;
     } else {
-        let setup = Setup::new(path, None, RunMode::Daemon)?;
+        let setup = Setup::new(broker, RunMode::Daemon)?;
         let (file, config, warnings) = (setup.file(), &setup.config, &setup.warnings);
         if as_json {
             let mut value = settings_json(file, config, warnings);
             value["kafkaVersion"] = json!(setup.versions.kafka);
             value["confluentPlatformVersion"] = json!(setup.versions.platform);
             value["versionSource"] = json!(setup.versions.source);
+            value["brokerWatch"] = json!(setup.watch.name());
+            value["broker"] = json!(egress::broker(&setup));
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         } else {
             write_table(&mut out, &setup)?;
@@ -156,6 +158,7 @@ fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
         )?;
     }
     writeln!(out, "\nReporting: {}", egress::describe(setup))?;
+    writeln!(out, "Broker: {}", egress::broker(setup))?;
     let v = &setup.versions;
     writeln!(out, "Kafka version: {} (from {})", v.kafka, v.source)?;
     match &v.platform {

@@ -72,7 +72,13 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             work.join("spool").display()
         ),
     )?;
-    let setup = Setup::new(&config, None, RunMode::OneCycle)?;
+    // The in-process mock cluster is the broker: nothing to watch.
+    let broker = crate::Broker {
+        config: config.clone(),
+        kafka_home: None,
+        broker_watch: "none".to_owned(),
+    };
+    let setup = Setup::new(&broker, RunMode::OneCycle)?;
     setup.log_warnings();
     let spool = setup.open_spool(super::run::SPOOL_WAIT)?;
     println!("support-metrics demo: one report cycle, then a bundle of the topic.\n");

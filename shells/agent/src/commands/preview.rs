@@ -1,7 +1,6 @@
 //! `preview`: the exact bytes the next cycle would send, and where; sends nothing.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use support_metrics_core::reporter::{Facts, Input, Output, Reporter, RunMode, SpoolOp};
@@ -12,10 +11,10 @@ use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
 
 use super::run::SPOOL_WAIT;
 use super::setup::Setup;
-use crate::egress;
+use crate::{egress, Broker};
 
-pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let setup = Setup::new(path, kafka_home, RunMode::OneCycle)?;
+pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
+    let setup = Setup::new(broker, RunMode::OneCycle)?;
     setup.log_warnings();
     let mut out = std::io::stdout().lock();
     let sinks = setup.reporter.sinks();
@@ -23,12 +22,21 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         writeln!(out, "{}. Nothing would be sent.", setup.egress())?;
         return Ok(ExitCode::SUCCESS);
     }
+    let Some(up) = setup.find_broker() else {
+        writeln!(
+            out,
+            "The broker is not running ({}): nothing would be sent.",
+            egress::broker(&setup)
+        )?;
+        return Ok(ExitCode::from(crate::exit::UNAVAILABLE));
+    };
     let peeked = Spool::peek(&setup.spool_dir, SPOOL_WAIT)?;
     let mut entropy = [0u8; 16];
     os_random(&mut entropy)?;
     let now = Instant::from_millis(0);
     let mut reporter = Reporter::new(now, &setup.reporter, entropy, 0);
     let mut new_record = None;
+    let run_entropy = setup.run_entropy(&up, false)?;
     let mut buf = vec![0u8; 4096];
     let mut drain = |reporter: &mut Reporter, new_record: &mut Option<(u64, Vec<u8>)>| loop {
         match reporter.poll_output(&mut buf) {
@@ -41,6 +49,13 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         }
     };
     drain(&mut reporter, &mut new_record);
+    if setup.reporter.watch_broker {
+        reporter.handle_input(Input::BrokerUp {
+            now,
+            entropy: run_entropy,
+        })?;
+        drain(&mut reporter, &mut new_record);
+    }
     let mut listed = Vec::new();
     for (stored, bytes) in peeked.records {
         reporter.handle_input(Input::Spooled {
@@ -99,7 +114,11 @@ pub(crate) fn run(path: &Path, kafka_home: Option<&Path>) -> anyhow::Result<Exit
         let origin = if from_spool {
             "from the spool"
         } else {
-            "new; its brokerProcessUUID is made anew at every start"
+            if setup.reporter.watch_broker {
+                "new; its brokerProcessUUID is the token of this broker run"
+            } else {
+                "new; its brokerProcessUUID is made anew at every start"
+            }
         };
         writeln!(
             out,

@@ -9,6 +9,7 @@ use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, Sink};
 use support_metrics_http::trust::{ca_certificates, install_extra_roots};
 use support_metrics_http::{HttpClient, HttpEndpoints};
 use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
+use support_metrics_linux::broker::{find_process, listener_up, token_key, BrokerProcess, Watch};
 use support_metrics_linux::customer::{CustomerSource, ReadCluster};
 use support_metrics_linux::driver::StaticFacts;
 use support_metrics_linux::facts::broker_id;
@@ -17,12 +18,17 @@ use support_metrics_linux::log::Log;
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 use support_metrics_linux::sinks::{HttpSink, TopicSink};
 use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
-use support_metrics_linux::versions::{broker_classpath, candidates, find, Versions};
+use support_metrics_linux::versions::{candidates, find, Versions};
 
 use crate::egress;
+use crate::Broker;
 
 /// Everything decided before the first report, each fact computed once.
 pub(crate) struct Setup {
+    /// The config file as given.
+    pub(crate) path: PathBuf,
+    /// How the broker is watched.
+    pub(crate) watch: Watch,
     file: PropertiesFile,
     pub(crate) config: SupportConfig,
     pub(crate) reporter: ReporterConfig,
@@ -39,22 +45,22 @@ pub(crate) struct Setup {
 }
 
 impl Setup {
-    /// Reads `path` (errors carry their exit codes) and decides the rest for a run in `mode`.
-    pub(crate) fn new(
-        path: &Path,
-        kafka_home: Option<&Path>,
-        mode: RunMode,
-    ) -> anyhow::Result<Setup> {
+    /// Reads the broker's config (errors carry their exit codes) and decides the rest for a
+    /// run in `mode`.
+    pub(crate) fn new(broker: &Broker, mode: RunMode) -> anyhow::Result<Setup> {
+        let (path, kafka_home) = (broker.config.as_path(), broker.kafka_home.as_deref());
+        let watch = broker.watch();
         let log = Log::from_env();
         let file = PropertiesFile::read(path)?;
         let (config, warnings) = file.config()?;
         let do_not_track = do_not_track();
-        let reporter = ReporterConfig::new(&config, Run { mode, do_not_track });
+        let mut reporter = ReporterConfig::new(&config, Run { mode, do_not_track });
+        reporter.watch_broker = watch != Watch::None;
         if let Some(home) = kafka_home.filter(|h| !h.exists()) {
             let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory");
             return Err(FileError::Unreadable(home.to_owned(), missing).into());
         }
-        let classpath = broker_classpath(path).unwrap_or_default();
+        let classpath = find_process(path).map(|p| p.classpath).unwrap_or_default();
         let versions = find(&candidates(path, kafka_home, &classpath));
         let facts = StaticFacts {
             kafka_version: versions.kafka.clone(),
@@ -82,6 +88,8 @@ impl Setup {
             })?;
         }
         Ok(Setup {
+            path: path.to_owned(),
+            watch,
             file,
             config,
             reporter,
@@ -242,10 +250,63 @@ impl Setup {
         }))
     }
 
+    /// The broker if it runs now, as the watch mode sees it; `Up::Always` unwatched.
+    pub(crate) fn find_broker(&self) -> Option<Up> {
+        match self.watch {
+            Watch::None => Some(Up::Always),
+            Watch::Process => find_process(&self.path).map(Up::Process),
+            Watch::Listener => {
+                let (cluster, id) = self.listener()?;
+                listener_up(&cluster, id).then_some(Up::Listener)
+            }
+        }
+    }
+
+    /// A metadata client for the broker's own listener, and its `broker.id` / `node.id`.
+    pub(crate) fn listener(&self) -> Option<(ClusterInfo, i32)> {
+        let get = |key: &str| self.file.get(key).map(str::to_owned);
+        let id = i32::try_from(broker_id(get)?).ok()?;
+        let b = self.bootstrap.as_ref().ok()?;
+        let cluster = ClusterInfo::new(
+            &b.servers,
+            b.protocol.as_deref(),
+            &self.file.client_settings(),
+        )
+        .ok()?;
+        Some((cluster, id))
+    }
+
+    /// The entropy of the token of the broker run `up`: derived from its process (with the
+    /// key in the spool, made when `create_key`), random otherwise.
+    pub(crate) fn run_entropy(&self, up: &Up, create_key: bool) -> std::io::Result<[u8; 16]> {
+        let mut random = [0u8; 16];
+        match up {
+            Up::Process(p) => match token_key(&self.spool_dir, create_key) {
+                Ok(key) => return Ok(p.token_entropy(&key)),
+                // `preview` makes no key: its token is a stand-in.
+                Err(_) if !create_key => {}
+                Err(e) => return Err(e),
+            },
+            Up::Listener | Up::Always => {}
+        }
+        support_metrics_linux::driver::os_random(&mut random)?;
+        Ok(random)
+    }
+
     /// The startup line: exactly what leaves this machine.
     pub(crate) fn egress(&self) -> String {
         format!("reporting {}", egress::describe(self))
     }
+}
+
+/// A broker found running.
+pub(crate) enum Up {
+    /// Its process.
+    Process(BrokerProcess),
+    /// Its listener answers and it is registered.
+    Listener,
+    /// Not watched.
+    Always,
 }
 
 /// `DO_NOT_TRACK` set to anything but empty, `0` or `false`.

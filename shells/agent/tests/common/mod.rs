@@ -40,8 +40,12 @@ impl Site {
 
     pub(crate) fn command(&self, verb: &str) -> Command {
         let mut c = Command::new(BIN);
-        c.args([verb, "--config", self.config.to_str().unwrap()])
-            .env("SUPPORT_METRICS_LOG", "debug")
+        c.args([verb, "--config", self.config.to_str().unwrap()]);
+        if verb != "config" {
+            // No broker process in these tests: the agent's run is the broker's.
+            c.args(["--broker-watch", "none"]);
+        }
+        c.env("SUPPORT_METRICS_LOG", "debug")
             .env_remove("DO_NOT_TRACK")
             .env_remove("SSL_CERT_FILE")
             .env_remove("NO_PROXY");

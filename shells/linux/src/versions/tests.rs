@@ -125,38 +125,3 @@ fn platform_releases() {
     assert_eq!(platform_release("3.7.0"), None);
     assert_eq!(platform_release("-ccs"), None);
 }
-
-#[test]
-fn a_broker_process_is_recognised_by_main_class_and_config() {
-    let root = scratch("process");
-    let cfg = config(&root.join("server.properties"));
-    let args = |main: &str, conf: &Path| -> Vec<String> {
-        [
-            "java",
-            "-Xmx1G",
-            "-cp",
-            "/opt/kafka/libs/*:/opt/extra.jar",
-            main,
-            conf.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    };
-    let cp = broker_args(&args("kafka.Kafka", &cfg), &cfg).unwrap();
-    assert_eq!(
-        cp,
-        [
-            PathBuf::from("/opt/kafka/libs/*"),
-            PathBuf::from("/opt/extra.jar")
-        ]
-    );
-    assert!(broker_args(
-        &args("io.confluent.support.metrics.SupportedKafka", &cfg),
-        &cfg
-    )
-    .is_some());
-    let other = config(&root.join("other.properties"));
-    assert!(broker_args(&args("kafka.Kafka", &other), &cfg).is_none());
-    assert!(broker_args(&args("org.example.Main", &cfg), &cfg).is_none());
-}
