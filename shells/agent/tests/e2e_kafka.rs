@@ -18,16 +18,17 @@ fn broker() -> String {
     )
 }
 
+/// `once` on `config`; no broker process here: the agent's run stands for the broker's.
+fn once_command(config: &std::path::Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(["once", "--broker-watch", "none", "--config"])
+        .arg(config)
+        .env("SUPPORT_METRICS_LOG", "debug");
+    c
+}
+
 fn once(config: &std::path::Path) -> Output {
-    Command::new(BIN)
-        .args([
-            "once",
-            "--broker-watch",
-            "none",
-            "--config",
-            config.to_str().unwrap(),
-        ])
-        .env("SUPPORT_METRICS_LOG", "debug")
+    once_command(config)
         .env_remove("DO_NOT_TRACK")
         .output()
         .unwrap()
@@ -189,14 +190,7 @@ fn do_not_track_keeps_the_topic() {
     let servers = broker();
     let http = TestServer::http();
     let (config, topic) = write_config("e2e-kafka-dnt", &servers, &http);
-    let out = Command::new(BIN)
-        .args([
-            "once",
-            "--broker-watch",
-            "none",
-            "--config",
-            config.to_str().unwrap(),
-        ])
+    let out = once_command(&config)
         .env("DO_NOT_TRACK", "1")
         .output()
         .unwrap();

@@ -125,3 +125,23 @@ fn platform_releases() {
     assert_eq!(platform_release("3.7.0"), None);
     assert_eq!(platform_release("-ccs"), None);
 }
+
+#[test]
+fn package_installs_look_in_usr_share_java_kafka() {
+    let dirs = candidates(Path::new("/etc/kafka/server.properties"), None, &[]);
+    assert!(
+        dirs.contains(&PathBuf::from("/usr/share/java/kafka")),
+        "{dirs:?}"
+    );
+    let dirs = candidates(Path::new("/opt/cp/etc/kafka/server.properties"), None, &[]);
+    assert!(
+        dirs.contains(&PathBuf::from("/opt/cp/share/java/kafka")),
+        "{dirs:?}"
+    );
+    let dirs = candidates(
+        Path::new("/opt/kafka/config/kraft/server.properties"),
+        None,
+        &[],
+    );
+    assert!(dirs.contains(&PathBuf::from("/opt/kafka/libs")), "{dirs:?}");
+}
