@@ -60,8 +60,17 @@ impl Setup {
             let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory");
             return Err(FileError::Unreadable(home.to_owned(), missing).into());
         }
-        let classpath = find_process(path).map(|p| p.classpath).unwrap_or_default();
-        let versions = find(&candidates(path, kafka_home, &classpath));
+        // On a short-lived thread, like the config parse: scanning /proc and a jar's central
+        // directory allocates for a moment, and what the main heap allocates meanwhile would
+        // pin that memory for the daemon's whole life.
+        let versions = std::thread::scope(|s| {
+            s.spawn(|| {
+                let classpath = find_process(path).map(|p| p.classpath).unwrap_or_default();
+                find(&candidates(path, kafka_home, &classpath))
+            })
+            .join()
+        })
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let facts = StaticFacts {
             kafka_version: versions.kafka.clone(),
             platform_version: versions.platform.clone(),
