@@ -58,8 +58,8 @@ pub(crate) fn broker(setup: &Setup) -> String {
             "watched by its process, a kafka.Kafka (or SupportedKafka) JVM running {}",
             setup.path.display()
         ),
-        Watch::Listener => match (&setup.bootstrap, setup.listener()) {
-            (Ok(b), Some((_, id))) => format!(
+        Watch::Listener => match (&setup.bootstrap, setup.broker_id()) {
+            (Ok(b), Some(id)) => format!(
                 "watched by its listener {} and broker.id {id} in the cluster metadata",
                 b.servers
             ),

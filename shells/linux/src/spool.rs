@@ -149,7 +149,7 @@ impl Spool {
                     let _ = fs::remove_file(dir.join(&name));
                 }
                 Found::Stranger => spool.strangers.push(dir.join(&name)),
-                Found::Record(stored) => {
+                Found::Record(stored, _) => {
                     spool.index.insert(stored.id.0, stored);
                 }
                 Found::Refused(why) => {
@@ -177,10 +177,7 @@ impl Spool {
         let mut peeked = Peeked::default();
         for (name, found) in scan(dir).map_err(io)? {
             match found {
-                Found::Record(stored) => match read_record(&dir.join(&name)) {
-                    Ok(bytes) => peeked.records.push((stored, bytes)),
-                    Err(why) => peeked.refused.push(Refused { name, why }),
-                },
+                Found::Record(stored, bytes) => peeked.records.push((stored, bytes)),
                 Found::Refused(why) => peeked.refused.push(Refused { name, why }),
                 Found::Own | Found::Temp | Found::Stranger => {}
             }
@@ -367,8 +364,8 @@ enum Found {
     Temp,
     /// Not the agent's business.
     Stranger,
-    /// A checked record.
-    Record(Stored),
+    /// A checked record, and its bytes.
+    Record(Stored, Vec<u8>),
     /// Named like a record but not one of ours.
     Refused(String),
 }
@@ -395,20 +392,18 @@ fn scan(dir: &Path) -> io::Result<Vec<(String, Found)>> {
                 Some((id, ..)) if ids.contains_key(&id) => {
                     Found::Refused(format!("a second file for record #{id}"))
                 }
-                Some((id, pending, rejections)) => match read_record(&dir.join(&name)) {
+                Some((id, pending, rejections)) => match checked_record(&dir.join(&name)) {
                     Err(why) => Found::Refused(why),
-                    Ok(bytes) => match check_record(&bytes) {
-                        Err(e) => Found::Refused(e.to_string()),
-                        Ok(c) => {
-                            ids.insert(id, ());
-                            Found::Record(Stored {
-                                id: RecordId(id),
-                                pending,
-                                rejections,
-                                token: c.token,
-                            })
-                        }
-                    },
+                    Ok((bytes, token)) => {
+                        ids.insert(id, ());
+                        let stored = Stored {
+                            id: RecordId(id),
+                            pending,
+                            rejections,
+                            token,
+                        };
+                        Found::Record(stored, bytes)
+                    }
                 },
             }
         };
@@ -420,6 +415,11 @@ fn scan(dir: &Path) -> io::Result<Vec<(String, Found)>> {
 /// Reads a record file: no link followed, no blocking, a regular file, at most
 /// [`MAX_RECORD_LEN`] bytes, and one of our records. The error says why not.
 pub fn read_record(path: &Path) -> Result<Vec<u8>, String> {
+    checked_record(path).map(|(bytes, _)| bytes)
+}
+
+/// [`read_record`], with the token the record carries.
+fn checked_record(path: &Path) -> Result<(Vec<u8>, BrokerToken), String> {
     let mut file = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
@@ -450,8 +450,8 @@ pub fn read_record(path: &Path) -> Result<Vec<u8>, String> {
     if bytes.len() > MAX_RECORD_LEN {
         return Err(format!("larger than any record ({MAX_RECORD_LEN} bytes)"));
     }
-    check_record(&bytes).map_err(|e| e.to_string())?;
-    Ok(bytes)
+    let token = check_record(&bytes).map_err(|e| e.to_string())?.token;
+    Ok((bytes, token))
 }
 
 /// Takes the spool's lock, waiting at most `wait`; writes our pid into the lock file.

@@ -22,7 +22,7 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}. Nothing would be sent.", setup.egress())?;
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(up) = setup.find_broker() else {
+    let Some(up) = setup.find_broker(&mut None) else {
         writeln!(
             out,
             "The broker is not running ({}): nothing would be sent.",

@@ -87,18 +87,15 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
                 spool
             }
         };
-        let entropy = setup.run_entropy(&up, true)?;
         let mut driver = driver(&setup, spool)?;
         if setup.watch != Watch::None {
-            driver = driver.with_broker(entropy);
+            driver = driver.with_broker(setup.run_entropy(&up, true)?);
         }
         let tx = driver.sender();
         match up {
             Up::Process(p) => watch_process(p, WATCH_EVERY, tx.clone()),
-            Up::Listener => {
-                if let Some((cluster, id)) = setup.listener() {
-                    watch_listener(cluster, id, WATCH_EVERY, LISTENER_MISSES, tx.clone());
-                }
+            Up::Listener(cluster, id) => {
+                watch_listener(cluster, id, WATCH_EVERY, LISTENER_MISSES, tx.clone())
             }
             Up::Always => {}
         }
@@ -129,11 +126,12 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
 /// asked to stop first.
 fn wait_for_broker(setup: &Setup, stop: &AtomicBool) -> Option<Up> {
     let mut said = false;
+    let mut client = None;
     loop {
         if stop.load(Ordering::SeqCst) {
             return None;
         }
-        if let Some(up) = setup.find_broker() {
+        if let Some(up) = setup.find_broker(&mut client) {
             if said {
                 setup
                     .log
@@ -155,7 +153,7 @@ fn wait_for_broker(setup: &Setup, stop: &AtomicBool) -> Option<Up> {
 pub(crate) fn once(broker: &Broker) -> anyhow::Result<ExitCode> {
     let setup = Setup::new(broker, RunMode::OneCycle)?;
     setup.log_warnings();
-    let Some(up) = setup.find_broker() else {
+    let Some(up) = setup.find_broker(&mut None) else {
         setup.log.error(&format!(
             "the broker is not running ({}): nothing sent",
             egress::broker(&setup)
@@ -164,11 +162,10 @@ pub(crate) fn once(broker: &Broker) -> anyhow::Result<ExitCode> {
     };
     let spool = setup.open_spool(SPOOL_WAIT)?;
     setup.log.info(&setup.egress());
-    let entropy = setup.run_entropy(&up, true)?;
     // Whole-cycle bound: 30 s; each attempt gets less so that a fallback still fits.
     let mut driver = driver(&setup, spool)?;
     if setup.watch != Watch::None {
-        driver = driver.with_broker(entropy);
+        driver = driver.with_broker(setup.run_entropy(&up, true)?);
     }
     let summary = driver.run(Mode::Once {
         deadline: Duration::from_secs(30),

@@ -36,6 +36,8 @@ pub(crate) struct Setup {
     pub(crate) facts: StaticFacts,
     /// The broker's versions and where they were found.
     pub(crate) versions: Versions,
+    /// The broker's process when the settings were read, if it ran.
+    process: Option<BrokerProcess>,
     pub(crate) do_not_track: bool,
     /// Where the topic's client connects, or why that cannot be decided.
     pub(crate) bootstrap: Result<Bootstrap, String>,
@@ -63,10 +65,12 @@ impl Setup {
         // On a short-lived thread, like the config parse: scanning /proc and a jar's central
         // directory allocates for a moment, and what the main heap allocates meanwhile would
         // pin that memory for the daemon's whole life.
-        let versions = std::thread::scope(|s| {
+        let (versions, process) = std::thread::scope(|s| {
             s.spawn(|| {
-                let classpath = find_process(path).map(|p| p.classpath).unwrap_or_default();
-                find(&candidates(path, kafka_home, &classpath))
+                let process = find_process(path);
+                let classpath = process.as_ref().map(|p| p.classpath.as_slice());
+                let versions = find(&candidates(path, kafka_home, classpath.unwrap_or_default()));
+                (versions, process)
             })
             .join()
         })
@@ -105,6 +109,7 @@ impl Setup {
             spool_dir,
             facts,
             versions,
+            process,
             do_not_track,
             bootstrap,
             warnings,
@@ -259,30 +264,46 @@ impl Setup {
         }))
     }
 
-    /// The broker if it runs now, as the watch mode sees it; `Up::Always` unwatched.
-    pub(crate) fn find_broker(&self) -> Option<Up> {
+    /// The broker if it runs now, as the watch mode sees it; `Up::Always` unwatched. In
+    /// listener mode the metadata client is made once and kept in `client` between looks.
+    pub(crate) fn find_broker(&self, client: &mut Option<ClusterInfo>) -> Option<Up> {
         match self.watch {
             Watch::None => Some(Up::Always),
-            Watch::Process => find_process(&self.path).map(Up::Process),
+            // The process seen when the settings were read, while it runs; else a new look.
+            Watch::Process => match &self.process {
+                Some(p) if p.alive() => Some(Up::Process(p.clone())),
+                _ => find_process(&self.path).map(Up::Process),
+            },
             Watch::Listener => {
-                let (cluster, id) = self.listener()?;
-                listener_up(&cluster, id).then_some(Up::Listener)
+                let id = self.broker_id()?;
+                let cluster = match client.take() {
+                    Some(c) => c,
+                    None => self.listener_client()?,
+                };
+                if listener_up(&cluster, id) {
+                    return Some(Up::Listener(cluster, id));
+                }
+                *client = Some(cluster);
+                None
             }
         }
     }
 
-    /// A metadata client for the broker's own listener, and its `broker.id` / `node.id`.
-    pub(crate) fn listener(&self) -> Option<(ClusterInfo, i32)> {
+    /// `broker.id` (or `node.id`) from the config.
+    pub(crate) fn broker_id(&self) -> Option<i32> {
         let get = |key: &str| self.file.get(key).map(str::to_owned);
-        let id = i32::try_from(broker_id(get)?).ok()?;
+        i32::try_from(broker_id(get)?).ok()
+    }
+
+    /// A metadata client for the broker's own listener.
+    fn listener_client(&self) -> Option<ClusterInfo> {
         let b = self.bootstrap.as_ref().ok()?;
-        let cluster = ClusterInfo::new(
+        ClusterInfo::new(
             &b.servers,
             b.protocol.as_deref(),
             &self.file.client_settings(),
         )
-        .ok()?;
-        Some((cluster, id))
+        .ok()
     }
 
     /// The entropy of the token of the broker run `up`: derived from its process (with the
@@ -296,7 +317,7 @@ impl Setup {
                 Err(_) if !create_key => {}
                 Err(e) => return Err(e),
             },
-            Up::Listener | Up::Always => {}
+            Up::Listener(..) | Up::Always => {}
         }
         support_metrics_linux::driver::os_random(&mut random)?;
         Ok(random)
@@ -312,8 +333,8 @@ impl Setup {
 pub(crate) enum Up {
     /// Its process.
     Process(BrokerProcess),
-    /// Its listener answers and it is registered.
-    Listener,
+    /// Its listener answers and it is registered: the client that saw it, and its id.
+    Listener(ClusterInfo, i32),
     /// Not watched.
     Always,
 }
