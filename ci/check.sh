@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 EMBEDDED_TARGET=thumbv7em-none-eabihf
-FUZZ_TARGETS=(properties config record reporter)
+FUZZ_TARGETS=(properties config record reporter jaas)
 
 step() { printf '\n==> %s\n' "$*"; }
 

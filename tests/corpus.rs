@@ -43,3 +43,8 @@ fn record_seeds() {
 fn reporter_seeds() {
     replay("reporter", fuzzing::reporter);
 }
+
+#[test]
+fn jaas_seeds() {
+    replay("jaas", fuzzing::jaas);
+}

@@ -12,6 +12,7 @@
 //! - [`customer`]: the customer-ID grammar and classes;
 //! - [`url`]: validation of endpoint and proxy URLs;
 //! - [`token`]: the per-run broker token (UUIDv4 from caller-supplied bytes);
+//! - [`jaas`]: the `sasl.jaas.config` grammar of Kafka clients (a secret-bearing text);
 //! - [`jitter`]: the 0–1 % interval jitter, in 64-bit arithmetic;
 //! - [`wire`]: the JSON records, encoded into caller buffers;
 //! - [`reporter`]: the agent's brain, a deterministic state machine driven by inputs
@@ -41,6 +42,7 @@ extern crate std;
 mod ascii;
 pub mod config;
 pub mod customer;
+pub mod jaas;
 pub mod jitter;
 pub mod properties;
 pub mod rand;

@@ -158,6 +158,29 @@ pub fn record(data: &[u8]) {
     assert_eq!(again, record);
 }
 
+/// The `sasl.jaas.config` parser never panics; what it accepts re-reads the same (every
+/// option once through the iterator and `option`), and an unescaped value is never longer, in
+/// characters, than its text.
+pub fn jaas(data: &[u8]) {
+    let Ok(text) = core::str::from_utf8(data) else {
+        return;
+    };
+    let module = match crate::jaas::parse(text) {
+        Ok(m) => m,
+        Err(e) => {
+            assert!(e.at <= text.len(), "error offset past the end");
+            return;
+        }
+    };
+    assert!(!module.class().is_empty());
+    for (name, value) in module.options() {
+        assert!(!name.is_empty());
+        let raw = value.chars().count();
+        assert!(module.option(name).is_some());
+        assert!(raw <= text.chars().count());
+    }
+}
+
 mod reference;
 mod reporter;
 pub use reporter::{reporter, Checker, MAX_IDS};
