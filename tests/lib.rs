@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub mod propgen;
+pub mod secured;
 #[cfg(feature = "servers")]
 pub mod servers;
 

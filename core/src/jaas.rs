@@ -181,7 +181,10 @@ impl<'a> LoginModule<'a> {
 
     /// The value of option `name` (the last one when repeated, as in Kafka).
     pub fn option(&self, name: &str) -> Option<Value<'a>> {
-        self.options().filter(|(n, _)| *n == name).last().map(|(_, v)| v)
+        self.options()
+            .filter(|(n, _)| *n == name)
+            .last()
+            .map(|(_, v)| v)
     }
 }
 
@@ -313,13 +316,10 @@ impl<'a> Lexer<'a> {
                 }
             } else if rest.starts_with(b"/*") {
                 let body = &rest[2..];
-                let close = body
-                    .windows(2)
-                    .position(|w| w == b"*/")
-                    .ok_or(JaasError {
-                        at: self.pos,
-                        kind: ErrorKind::Comment,
-                    })?;
+                let close = body.windows(2).position(|w| w == b"*/").ok_or(JaasError {
+                    at: self.pos,
+                    kind: ErrorKind::Comment,
+                })?;
                 self.pos += 2 + close + 2;
             } else {
                 break;

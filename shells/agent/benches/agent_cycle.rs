@@ -23,6 +23,7 @@ use rdkafka::mocking::MockCluster;
 use support_metrics_core::config::{SupportConfig, DEFAULT_TOPIC};
 use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, TopicResult};
 use support_metrics_http::{HttpClient, HttpEndpoints};
+use support_metrics_linux::client::Connection;
 use support_metrics_linux::driver::{Driver, Mode, StaticFacts};
 use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
@@ -154,7 +155,8 @@ fn report_cycles(dir: &Path, servers: &str, collector: &Collector, cycles: usize
     // once, at its first HTTPS request).
     std::env::set_var("SSL_CERT_FILE", &collector.ca);
     let log = Log::from_env();
-    let topic = KafkaTopic::new(servers, None, &[], DEFAULT_TOPIC, log).expect("topic sink");
+    let topic =
+        KafkaTopic::new(&Connection::plaintext(servers), DEFAULT_TOPIC, log).expect("topic sink");
     let topic = Shared(Arc::new(Mutex::new(topic)));
     let run = Run {
         mode: RunMode::OneCycle,

@@ -23,8 +23,8 @@ pub(crate) fn describe(setup: &Setup) -> String {
             "disabled: no topic and no endpoint".to_owned()
         };
     }
-    let topic = match (c.topic(), &setup.bootstrap) {
-        (Some(t), Ok(b)) => format!("topic {t} via {}", b.servers),
+    let topic = match (c.topic(), &setup.connection) {
+        (Some(t), Ok(b)) => format!("topic {t} via {} ({})", b.servers, b.security),
         (Some(t), Err(_)) => format!("topic {t} (no usable bootstrap servers)"),
         (None, _) => "topic off".to_owned(),
     };
@@ -58,7 +58,7 @@ pub(crate) fn broker(setup: &Setup) -> String {
             "watched by its process, a kafka.Kafka (or SupportedKafka) JVM running {}",
             setup.path.display()
         ),
-        Watch::Listener => match (&setup.bootstrap, setup.broker_id()) {
+        Watch::Listener => match (&setup.connection, setup.broker_id()) {
             (Ok(b), Some(id)) => format!(
                 "watched by its listener {} and broker.id {id} in the cluster metadata",
                 b.servers

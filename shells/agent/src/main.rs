@@ -183,7 +183,7 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     match err.downcast_ref::<FileError>() {
         Some(FileError::Unreadable(..)) => exit::NO_INPUT,
         Some(FileError::Malformed(..)) => exit::DATA_ERR,
-        Some(FileError::Invalid(..)) => exit::CONFIG,
+        Some(FileError::Invalid(..) | FileError::Client(..)) => exit::CONFIG,
         None if err.downcast_ref::<std::io::Error>().is_some() => exit::IO_ERR,
         None => 1,
     }

@@ -40,13 +40,20 @@ fn run(site: &Site, args: &[&str]) -> Output {
 #[test]
 fn client_settings_librdkafka_refuses_are_named_never_shown() {
     for (setting, key) in [
+        // A login module librdkafka has no equivalent for.
         (
-            r#"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret";"#,
+            r#"sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="a" clientSecret="admin-secret";"#,
             "confluent.support.metrics.client.sasl.jaas.config",
         ),
+        // A JAAS text that does not parse (no final `;`).
         (
-            "ssl.truststore.password=changeit",
-            "confluent.support.metrics.client.ssl.truststore.password",
+            r#"sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="admin-secret""#,
+            "confluent.support.metrics.client.sasl.jaas.config",
+        ),
+        // A setting neither Java nor librdkafka knows.
+        (
+            "ssl.keystore.secret=changeit",
+            "confluent.support.metrics.client.ssl.keystore.secret",
         ),
     ] {
         let site = Site::new(

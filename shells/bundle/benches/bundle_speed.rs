@@ -12,6 +12,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
 use support_metrics_bundle::{read_topic, write_bundle, Source};
+use support_metrics_linux::client::Connection;
 
 fn fill(servers: &str, topic: &str, n: usize, partitions: i32) {
     let producer: BaseProducer = ClientConfig::new()
@@ -46,9 +47,8 @@ fn fill(servers: &str, topic: &str, n: usize, partitions: i32) {
 fn ours(servers: &str, topic: &str, dir: &std::path::Path) -> (Duration, usize) {
     let started = Instant::now();
     let source = Source {
-        servers: servers.to_owned(),
+        connection: Connection::plaintext(servers),
         topic: topic.to_owned(),
-        settings: Vec::new(),
         runtime: Duration::from_secs(120),
     };
     let records = read_topic(&source, &mut |_| {}).expect("read");

@@ -10,7 +10,7 @@ use support_metrics_bundle::{
     absolute, default_file_name, inspect, read_topic, verify, write_bundle, zk, BundleError, Source,
 };
 use support_metrics_core::config::DEFAULT_TOPIC;
-use support_metrics_linux::bootstrap::bootstrap;
+use support_metrics_linux::client::{connect, Setting};
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 
 const AFTER_HELP: &str = "\
@@ -44,16 +44,26 @@ struct Cli {
 #[derive(Debug, clap::Args)]
 struct Create {
     /// Kafka bootstrap servers, HOST:PORT[,HOST:PORT...].
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "zookeeper")]
+    #[arg(
+        short = 'b',
+        long,
+        value_name = "HOST:PORT",
+        conflicts_with = "zookeeper"
+    )]
     bootstrap_server: Option<String>,
     /// Find the brokers in ZooKeeper instead: HOST:PORT[,HOST:PORT...][/chroot] (the broker
     /// registrations under /brokers/ids).
     #[arg(long, value_name = "HOST:PORT[/chroot]")]
     zookeeper: Option<String>,
-    /// A broker's server.properties: its confluent.support.metrics.client.* settings (SSL,
-    /// SASL), bootstrap servers and topic are used unless given here.
+    /// A broker's server.properties: its bootstrap servers and topic are used unless given
+    /// here, and its confluent.support.metrics.client.* settings (SSL, SASL), or else, when
+    /// there are none, the broker's own listener security, as the agent does.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A client properties file, as Kafka's tools take it (security.protocol,
+    /// sasl.jaas.config, ssl.truststore.location, ...; librdkafka names work too).
+    #[arg(long, value_name = "FILE")]
+    command_config: Option<PathBuf>,
     /// The topic [default: __confluent.support.metrics].
     #[arg(long)]
     topic: Option<String>,
@@ -64,9 +74,10 @@ struct Create {
     #[arg(long, value_name = "SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     runtime: u64,
-    /// A librdkafka setting, KEY=VALUE (repeatable).
-    #[arg(long = "client-property", value_name = "KEY=VALUE", value_parser = key_value)]
-    client_property: Vec<(String, String)>,
+    /// A client setting, KEY=VALUE (repeatable; Java or librdkafka names); applied after
+    /// --config and --command-config.
+    #[arg(long = "consumer-property", alias = "client-property", value_name = "KEY=VALUE", value_parser = key_value)]
+    consumer_property: Vec<(String, String)>,
     /// Replace the output file if it exists.
     #[arg(long)]
     force: bool,
@@ -163,48 +174,43 @@ fn run_inspect(file: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn run_create(args: Create) -> anyhow::Result<ExitCode> {
-    let mut settings = Vec::new();
-    let mut servers = args.bootstrap_server.clone();
     let mut topic = args.topic.clone();
+    let mut file = None;
+    let mut servers = args.bootstrap_server.clone();
     if let Some(path) = &args.config {
-        let file = PropertiesFile::read(path)?;
-        let (config, _) = file.config()?;
-        settings = file.client_settings();
-        if servers.is_none() {
-            let get = |key: &str| file.get(key).map(str::to_owned);
-            let wanted = settings
-                .iter()
-                .find(|(k, _)| k == "security.protocol")
-                .map(|(_, v)| v.clone());
-            let b = bootstrap(config.bootstrap_servers(), get, wanted.as_deref())
-                .map_err(|e| FileError::Invalid(path.clone(), e))?;
-            if let Some(p) = b.protocol.filter(|_| wanted.is_none()) {
-                settings.push(("security.protocol".into(), p));
-            }
-            servers = Some(b.servers);
-        }
+        let f = PropertiesFile::read(path)?;
+        let (config, _) = f.config()?;
+        servers = servers.or_else(|| config.bootstrap_servers().map(str::to_owned));
         topic = topic.or_else(|| config.topic().map(str::to_owned));
+        file = Some(f);
     }
-    settings.extend(args.client_property.iter().cloned());
+    let mut extra = Vec::new();
+    if let Some(path) = &args.command_config {
+        extra = Setting::all_of(&PropertiesFile::read(path)?);
+    }
+    extra.extend(args.consumer_property.iter().map(|(k, v)| Setting {
+        name: k.clone(),
+        value: v.clone(),
+        key: k.clone(),
+        origin: format!("--consumer-property {k}"),
+    }));
     // --runtime bounds the whole run: ZooKeeper first, then reading gets what is left.
     let started = std::time::Instant::now();
     let runtime = Duration::from_secs(args.runtime);
     if let Some(connect) = &args.zookeeper {
-        let wanted = settings
-            .iter()
-            .find(|(k, _)| k == "security.protocol")
-            .map(|(_, v)| v.clone());
+        let wanted = file
+            .as_ref()
+            .map(Setting::client_settings_of)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(extra.iter().cloned())
+            .rfind(|s| s.name == "security.protocol")
+            .map(|s| s.value);
         servers = Some(
             zk::brokers(connect, wanted.as_deref(), runtime).map_err(BundleError::Unreachable)?,
         );
     }
-    let runtime = runtime
-        .checked_sub(started.elapsed())
-        .filter(|left| !left.is_zero())
-        .ok_or_else(|| {
-            BundleError::Unreachable("--runtime ran out while finding the brokers".into())
-        })?;
-    let Some(servers) = servers else {
+    if servers.is_none() && file.is_none() {
         use clap::CommandFactory;
         Cli::command()
             .error(
@@ -212,7 +218,18 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
                 "give --bootstrap-server HOST:PORT, --zookeeper HOST:PORT or --config with the broker's server.properties",
             )
             .exit();
-    };
+    }
+    let connection =
+        connect(file.as_ref(), servers.as_deref(), extra).map_err(BundleError::Config)?;
+    for note in &connection.notes {
+        eprintln!("Note: {note}");
+    }
+    let runtime = runtime
+        .checked_sub(started.elapsed())
+        .filter(|left| !left.is_zero())
+        .ok_or_else(|| {
+            BundleError::Unreachable("--runtime ran out while finding the brokers".into())
+        })?;
     let topic = topic.unwrap_or_else(|| DEFAULT_TOPIC.to_owned());
     let file = args
         .file
@@ -221,13 +238,12 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         return Err(BundleError::Exists(absolute(&file)).into());
     }
     eprintln!(
-        "Reading topic {topic} from {servers} (at most {} s)...",
-        args.runtime
+        "Reading topic {topic} from {} ({}; at most {} s)...",
+        connection.servers, connection.security, args.runtime
     );
     let source = Source {
-        servers,
+        connection,
         topic: topic.clone(),
-        settings,
         runtime,
     };
     let mut show = ProgressDisplay::new();

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use support_metrics_linux::client::Connection;
 use support_metrics_linux::secrets::client_error;
 
 use crate::BundleError;
@@ -11,12 +12,10 @@ use crate::BundleError;
 /// Where to read from.
 #[derive(Clone, Debug)]
 pub struct Source {
-    /// `host:port[,...]`.
-    pub servers: String,
+    /// The servers and librdkafka settings (SSL, SASL, ...).
+    pub connection: Connection,
     /// The topic.
     pub topic: String,
-    /// Extra librdkafka settings (SSL, SASL, ...).
-    pub settings: Vec<(String, String)>,
     /// Upper bound for the whole read.
     pub runtime: Duration,
 }
@@ -59,7 +58,7 @@ pub fn read_topic(
     };
     let mut config = ClientConfig::new();
     config
-        .set("bootstrap.servers", &source.servers)
+        .set("bootstrap.servers", &source.connection.servers)
         .set("group.id", "support-metrics-bundle")
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -70,28 +69,35 @@ pub fn read_topic(
     for (k, v) in support_metrics_linux::kafka::DEFAULTS {
         config.set(k, v);
     }
-    for (k, v) in &source.settings {
+    let connection = &source.connection;
+    for (k, v) in &connection.settings {
         config.set(k, v);
     }
     let consumer: BaseConsumer = config.create().map_err(|e| {
         BundleError::Config(format!(
             "cannot create the Kafka client: {}",
-            client_error(&e, &source.settings)
+            client_error(&e, &connection.settings, &connection.redactor)
         ))
     })?;
+    // librdkafka's texts may echo settings.
+    let clean = |e: &dyn std::fmt::Display| connection.redactor.clean(&e.to_string());
     let metadata = consumer
         .fetch_metadata(None, left())
-        .map_err(|e| BundleError::Unreachable(format!("{} ({e})", source.servers)))?;
+        .map_err(|e| BundleError::Unreachable(format!("{} ({})", connection.servers, clean(&e))))?;
     let topic = metadata
         .topics()
         .iter()
         .find(|t| t.name() == source.topic && t.error().is_none())
-        .ok_or_else(|| BundleError::NoSuchTopic(source.topic.clone(), source.servers.clone()))?;
+        .ok_or_else(|| {
+            BundleError::NoSuchTopic(source.topic.clone(), connection.servers.clone())
+        })?;
     let mut ranges = Vec::new();
     for p in topic.partitions() {
         let (low, high) = consumer
             .fetch_watermarks(&source.topic, p.id(), left())
-            .map_err(|e| BundleError::Unreachable(format!("{} ({e})", source.servers)))?;
+            .map_err(|e| {
+                BundleError::Unreachable(format!("{} ({})", connection.servers, clean(&e)))
+            })?;
         ranges.push((p.id(), low, high));
     }
     ranges.sort_unstable();

@@ -10,6 +10,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
+use support_metrics_linux::client::Connection;
 use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
 use support_metrics_linux::sinks::TopicSink;
@@ -78,7 +79,8 @@ fn several_partitions_agent_and_plain_records() {
     let servers = broker();
     let topic = topic_name("multi");
     create_topic(&servers, &topic, 3);
-    let mut sink = KafkaTopic::new(&servers, None, &[], &topic, Log::from_env()).unwrap();
+    let mut sink =
+        KafkaTopic::new(&Connection::plaintext(&servers), &topic, Log::from_env()).unwrap();
     let (result, detail) = sink.produce(b"key", OURS, Duration::from_secs(10));
     assert_eq!(
         result,
@@ -279,9 +281,8 @@ fn running_out_of_time_is_incomplete_not_a_bundle() {
         produce(&servers, "slow", 0, format!("record {i}").as_bytes());
     }
     let source = Source {
-        servers,
+        connection: Connection::plaintext(&servers),
         topic: "slow".into(),
-        settings: Vec::new(),
         runtime: Duration::from_secs(3),
     };
     let mut first = true;

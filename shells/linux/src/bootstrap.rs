@@ -14,6 +14,8 @@ pub struct Bootstrap {
     /// librdkafka's `security.protocol` for that listener (`plaintext`, `ssl`, ...), when
     /// derived from the listeners.
     pub protocol: Option<String>,
+    /// The listener's name (upper case), when derived from the listeners.
+    pub listener: Option<String>,
 }
 
 /// Picks the bootstrap servers. `get` looks up a broker property; `wanted_protocol` is the
@@ -27,6 +29,7 @@ pub fn bootstrap(
         return Ok(Bootstrap {
             servers: servers.to_owned(),
             protocol: None,
+            listener: None,
         });
     }
     let listeners = get("advertised.listeners")
@@ -86,13 +89,14 @@ pub fn bootstrap(
             .and_then(|n| candidates.iter().find(|c| c.0 == n))
             .or_else(|| candidates.first()),
     };
-    let (_, servers, protocol) = chosen.ok_or_else(|| match wanted_protocol {
+    let (name, servers, protocol) = chosen.ok_or_else(|| match wanted_protocol {
         Some(p) => format!("no broker listener uses security protocol {p}; set confluent.support.metrics.bootstrap.servers"),
         None => "the broker has no client listener; set confluent.support.metrics.bootstrap.servers".to_owned(),
     })?;
     Ok(Bootstrap {
         servers: servers.clone(),
         protocol: Some(protocol.to_ascii_lowercase()),
+        listener: Some(name.clone()),
     })
 }
 
@@ -121,7 +125,8 @@ mod tests {
             b,
             Bootstrap {
                 servers: "k1:9092,k2:9092".into(),
-                protocol: None
+                protocol: None,
+                listener: None,
             }
         );
     }

@@ -13,6 +13,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use support_metrics_core::reporter::TopicResult;
 use support_metrics_core::wire::ClusterFacts;
 
+use crate::client::Connection;
 use crate::customer::ReadCluster;
 use crate::log::Log;
 use crate::secrets::{client_error, Redactor};
@@ -57,25 +58,17 @@ impl ProducerContext for Delivery {
     }
 }
 
-/// Connection settings shared by every client of the agent: servers, the listener's protocol,
-/// [`DEFAULTS`], then the operator's `client.*` settings (which may override all of them).
-fn client_config(
-    servers: &str,
-    protocol: Option<&str>,
-    settings: &[(String, String)],
-    client_id: &str,
-) -> ClientConfig {
+/// Connection settings shared by every client of the agent: servers, [`DEFAULTS`], then the
+/// connection's settings (security, and the operator's `client.*`, which may override all).
+fn client_config(connection: &Connection, client_id: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
     config
-        .set("bootstrap.servers", servers)
+        .set("bootstrap.servers", &connection.servers)
         .set("client.id", client_id);
-    if let Some(p) = protocol {
-        config.set("security.protocol", p);
-    }
     for (k, v) in DEFAULTS {
         config.set(k, v);
     }
-    for (k, v) in settings {
+    for (k, v) in &connection.settings {
         config.set(k, v);
     }
     config
@@ -98,17 +91,11 @@ pub struct KafkaTopic {
 }
 
 impl KafkaTopic {
-    /// A sink for `topic` on `servers`; `settings` are the `client.*` pass-throughs (they go
-    /// to both the producer and the admin client), applied after our defaults but before the
-    /// settings in [`FIXED`].
-    pub fn new(
-        servers: &str,
-        protocol: Option<&str>,
-        settings: &[(String, String)],
-        topic: &str,
-        log: Log,
-    ) -> Result<KafkaTopic, String> {
-        let base = client_config(servers, protocol, settings, "support-metrics-agent");
+    /// A sink for `topic` through `connection` (its settings go to both the producer and the
+    /// admin client), applied after our defaults but before the settings in [`FIXED`].
+    pub fn new(connection: &Connection, topic: &str, log: Log) -> Result<KafkaTopic, String> {
+        let settings = &connection.settings;
+        let base = client_config(connection, "support-metrics-agent");
         let mut producer_config = base.clone();
         producer_config.set("message.timeout.ms", "10000");
         for (k, v) in settings {
@@ -122,7 +109,7 @@ impl KafkaTopic {
             .map_err(|e| {
                 format!(
                     "cannot create the Kafka producer: {}",
-                    client_error(&e, settings)
+                    client_error(&e, settings, &connection.redactor)
                 )
             })?;
         Ok(KafkaTopic {
@@ -132,7 +119,7 @@ impl KafkaTopic {
             ready: false,
             warned: false,
             sequence: 0,
-            redactor: Redactor::new(settings),
+            redactor: connection.redactor.clone(),
             log,
         })
     }
@@ -339,17 +326,13 @@ pub struct ClusterInfo {
 
 impl ClusterInfo {
     /// A metadata client with the same connection settings as the topic sink.
-    pub fn new(
-        servers: &str,
-        protocol: Option<&str>,
-        settings: &[(String, String)],
-    ) -> Result<ClusterInfo, String> {
-        let client = client_config(servers, protocol, settings, "support-metrics-agent-facts")
+    pub fn new(connection: &Connection) -> Result<ClusterInfo, String> {
+        let client = client_config(connection, "support-metrics-agent-facts")
             .create()
             .map_err(|e| {
                 format!(
                     "cannot create the Kafka client: {}",
-                    client_error(&e, settings)
+                    client_error(&e, &connection.settings, &connection.redactor)
                 )
             })?;
         Ok(ClusterInfo { client })
@@ -390,11 +373,24 @@ mod tests {
 
     #[test]
     fn clients_push_no_metrics_unless_the_operator_asks() {
-        let plain = client_config("localhost:9092", None, &[], "test");
+        let connection = |settings: &[(&str, &str)]| Connection {
+            servers: "localhost:9092".into(),
+            settings: settings
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            redactor: Redactor::default(),
+            security: String::new(),
+            notes: Vec::new(),
+        };
+        let plain = client_config(&connection(&[]), "test");
         assert_eq!(plain.get("enable.metrics.push"), Some("false"));
         assert_eq!(plain.get("security.protocol"), None);
-        let asked = [("enable.metrics.push".to_owned(), "true".to_owned())];
-        let config = client_config("localhost:9092", Some("SSL"), &asked, "test");
+        let asked = [
+            ("enable.metrics.push", "true"),
+            ("security.protocol", "SSL"),
+        ];
+        let config = client_config(&connection(&asked), "test");
         assert_eq!(config.get("enable.metrics.push"), Some("true"));
         assert_eq!(config.get("security.protocol"), Some("SSL"));
     }

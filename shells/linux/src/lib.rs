@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 pub mod broker;
+pub mod client;
 pub mod customer;
 pub mod driver;
 pub mod facts;

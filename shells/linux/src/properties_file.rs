@@ -24,7 +24,7 @@ pub struct Entry {
 pub const MAX_FILE_LEN: u64 = 16 << 20;
 
 /// Reads a regular file of at most [`MAX_FILE_LEN`] bytes without blocking on it.
-fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, Read};
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
@@ -61,6 +61,8 @@ pub enum FileError {
     Malformed(PathBuf, ParseError),
     /// A Proactive Support setting is invalid: "line N: invalid value V for KEY: why".
     Invalid(PathBuf, String),
+    /// The Kafka client's settings cannot work; the text names the file, line and key.
+    Client(String),
 }
 
 impl fmt::Display for FileError {
@@ -69,6 +71,7 @@ impl fmt::Display for FileError {
             FileError::Unreadable(p, e) => write!(f, "cannot read {}: {e}", p.display()),
             FileError::Malformed(p, e) => write!(f, "{}: {e}", p.display()),
             FileError::Invalid(p, e) => write!(f, "{}: {e}", p.display()),
+            FileError::Client(e) => f.write_str(e),
         }
     }
 }
@@ -148,6 +151,11 @@ impl PropertiesFile {
     /// The value of `key` as the broker reads it (last occurrence).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.index.get(key).map(|&i| self.entries[i].value.as_str())
+    }
+
+    /// The entry of `key` (its last occurrence), with its line.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.index.get(key).map(|&i| &self.entries[i])
     }
 
     /// The `confluent.support.metrics.client.*` settings, prefix removed, in file order.

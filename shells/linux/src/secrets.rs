@@ -9,6 +9,18 @@ use support_metrics_core::config::{is_secret_key, CLIENT_PREFIX};
 /// `SSL` or `all` is also a common word of error texts.
 const MIN_PLAIN_LEN: usize = 4;
 
+/// Settings whose values are vocabulary (`SASL_SSL`, `SCRAM-SHA-512`, `https`), never secret:
+/// taking them out would only make error texts unreadable.
+const VOCABULARY: [&str; 7] = [
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.mechanisms",
+    "sasl.kerberos.service.name",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.truststore.type",
+    "ssl.keystore.type",
+];
+
 /// Takes the values of client settings out of texts.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
@@ -22,7 +34,11 @@ impl Redactor {
     pub fn new(settings: &[(String, String)]) -> Redactor {
         let mut values: Vec<String> = settings
             .iter()
-            .filter(|(k, v)| !v.is_empty() && (is_secret_key(k) || v.len() >= MIN_PLAIN_LEN))
+            .filter(|(k, v)| {
+                !v.is_empty()
+                    && (is_secret_key(k)
+                        || (v.len() >= MIN_PLAIN_LEN && !VOCABULARY.contains(&k.as_str())))
+            })
             .map(|(_, v)| v.clone())
             .collect();
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
@@ -45,8 +61,7 @@ impl Redactor {
 /// Why librdkafka would not make a client, in words that name the setting and never a value:
 /// `confluent.support.metrics.client.<key>: <librdkafka's reason>` when one setting was
 /// refused, librdkafka's message (cleaned) otherwise.
-pub fn client_error(e: &KafkaError, settings: &[(String, String)]) -> String {
-    let redactor = Redactor::new(settings);
+pub fn client_error(e: &KafkaError, settings: &[(String, String)], redactor: &Redactor) -> String {
     match e {
         KafkaError::ClientConfig(_, desc, key, value) => {
             let named = if settings.iter().any(|(k, _)| k == key) {
@@ -99,7 +114,7 @@ mod tests {
                 .err()
                 .expect("librdkafka refuses it");
             let raw = e.to_string();
-            let line = client_error(&e, &settings);
+            let line = client_error(&e, &settings, &Redactor::new(&settings));
             let (key, value) = &settings[0];
             // What the agent printed before: librdkafka's text, value included.
             assert!(raw.contains(value.as_str()), "{raw}");

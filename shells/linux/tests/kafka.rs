@@ -8,6 +8,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr as rd_kafka_resp_err_t};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use support_metrics_core::reporter::TopicResult;
+use support_metrics_linux::client::Connection;
 use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
 use support_metrics_linux::sinks::TopicSink;
@@ -16,7 +17,7 @@ const RECORD: &[u8] = br#"{"timestamp":1,"kafkaVersion":"3.7.0","confluentPlatfo
 const KEY: &[u8] = b"00112233-4455-4677-8899-aabbccddeeff";
 
 fn sink(servers: &str, topic: &str) -> KafkaTopic {
-    KafkaTopic::new(servers, None, &[], topic, Log::from_env()).expect("sink")
+    KafkaTopic::new(&Connection::plaintext(servers), topic, Log::from_env()).expect("sink")
 }
 
 /// Every record of every partition of `topic`, read by assignment (no group), bounded in time.

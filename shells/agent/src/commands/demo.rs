@@ -14,6 +14,7 @@ use rdkafka::mocking::MockCluster;
 use support_metrics_bundle::{absolute, default_file_name, read_topic, write_bundle, Source};
 use support_metrics_core::config::DEFAULT_TOPIC;
 use support_metrics_core::reporter::RunMode;
+use support_metrics_linux::client::Connection;
 use support_metrics_linux::driver::Mode;
 
 use super::run::driver;
@@ -101,9 +102,8 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         collector.url
     );
     let source = Source {
-        servers: servers.clone(),
+        connection: Connection::plaintext(&servers),
         topic: DEFAULT_TOPIC.to_owned(),
-        settings: Vec::new(),
         runtime: Duration::from_secs(10),
     };
     let records = read_topic(&source, &mut |_| {})?;

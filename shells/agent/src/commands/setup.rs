@@ -8,8 +8,8 @@ use support_metrics_core::config::{Key, Source, SupportConfig};
 use support_metrics_core::reporter::{ReporterConfig, Run, RunMode, Sink};
 use support_metrics_http::trust::{ca_certificates, install_extra_roots};
 use support_metrics_http::{HttpClient, HttpEndpoints};
-use support_metrics_linux::bootstrap::{bootstrap, Bootstrap};
 use support_metrics_linux::broker::{find_process, listener_up, token_key, BrokerProcess, Watch};
+use support_metrics_linux::client::{connect, Connection};
 use support_metrics_linux::customer::{CustomerSource, ReadCluster};
 use support_metrics_linux::driver::StaticFacts;
 use support_metrics_linux::facts::broker_id;
@@ -39,8 +39,8 @@ pub(crate) struct Setup {
     /// The broker's process when the settings were read, if it ran.
     process: Option<BrokerProcess>,
     pub(crate) do_not_track: bool,
-    /// Where the topic's client connects, or why that cannot be decided.
-    pub(crate) bootstrap: Result<Bootstrap, String>,
+    /// Where and how the Kafka clients connect, or why that cannot be decided.
+    pub(crate) connection: Result<Connection, String>,
     /// What the config builder warned about, for the caller to show.
     pub(crate) warnings: Vec<String>,
     pub(crate) log: Log,
@@ -65,12 +65,14 @@ impl Setup {
         // On a short-lived thread, like the config parse: scanning /proc and a jar's central
         // directory allocates for a moment, and what the main heap allocates meanwhile would
         // pin that memory for the daemon's whole life.
-        let (versions, process) = std::thread::scope(|s| {
+        // The connection too: reading key stores allocates as much.
+        let (versions, process, connection) = std::thread::scope(|s| {
             s.spawn(|| {
                 let process = find_process(path);
                 let classpath = process.as_ref().map(|p| p.classpath.as_slice());
                 let versions = find(&candidates(path, kafka_home, classpath.unwrap_or_default()));
-                (versions, process)
+                let connection = connect(Some(&file), config.bootstrap_servers(), Vec::new());
+                (versions, process, connection)
             })
             .join()
         })
@@ -80,13 +82,13 @@ impl Setup {
             platform_version: versions.platform.clone(),
         };
         let spool_dir = spool_dir(&config, path);
-        let settings = file.client_settings();
-        let wanted = settings
-            .iter()
-            .find(|(k, _)| k == "security.protocol")
-            .map(|(_, v)| v.as_str());
-        let get = |key: &str| file.get(key).map(str::to_owned);
-        let bootstrap = bootstrap(config.bootstrap_servers(), get, wanted);
+        // Every command refuses what `once` would: a topic that cannot be reached as
+        // configured is a config error before anything runs.
+        if let Err(e) = &connection {
+            if reporter.sinks().contains(Sink::Topic) {
+                return Err(FileError::Client(e.clone()).into());
+            }
+        }
         if let Some(ca) = config.endpoint_ca_file() {
             // Before anything is created or sent, and for `config` too.
             ca_certificates(Path::new(ca)).map_err(|e| {
@@ -111,7 +113,7 @@ impl Setup {
             versions,
             process,
             do_not_track,
-            bootstrap,
+            connection,
             warnings,
             log,
         })
@@ -183,11 +185,11 @@ impl Setup {
         self.reporter.sinks().contains(Sink::Http)
     }
 
-    /// The bootstrap servers, or the config error that says why there are none.
-    fn bootstrap_or_error(&self) -> Result<&Bootstrap, FileError> {
-        self.bootstrap
+    /// The connection, or the config error that says why there is none.
+    fn connection_or_error(&self) -> Result<&Connection, FileError> {
+        self.connection
             .as_ref()
-            .map_err(|e| FileError::Invalid(self.file.path().to_owned(), e.clone()))
+            .map_err(|e| FileError::Client(e.clone()))
     }
 
     /// The topic side, if on. A setting librdkafka refuses is a config error.
@@ -199,15 +201,8 @@ impl Setup {
         else {
             return Ok(None);
         };
-        let b = self.bootstrap_or_error()?;
-        let sink = KafkaTopic::new(
-            &b.servers,
-            b.protocol.as_deref(),
-            &self.file.client_settings(),
-            topic,
-            self.log,
-        )
-        .map_err(|e| {
+        let connection = self.connection_or_error()?;
+        let sink = KafkaTopic::new(connection, topic, self.log).map_err(|e| {
             FileError::Invalid(
                 self.file.path().to_owned(),
                 format!("{e} (check the confluent.support.metrics.client.* settings)"),
@@ -221,14 +216,11 @@ impl Setup {
         if !self.reporter.customer {
             return None;
         }
-        let cluster = self.bootstrap.as_ref().ok().and_then(|b| {
-            ClusterInfo::new(
-                &b.servers,
-                b.protocol.as_deref(),
-                &self.file.client_settings(),
-            )
+        let cluster = self
+            .connection
+            .as_ref()
             .ok()
-        });
+            .and_then(|c| ClusterInfo::new(c).ok());
         let get = |key: &str| self.file.get(key).map(str::to_owned);
         Some(CustomerSource {
             customer_id: self.config.customer_id().to_owned(),
@@ -297,13 +289,7 @@ impl Setup {
 
     /// A metadata client for the broker's own listener.
     fn listener_client(&self) -> Option<ClusterInfo> {
-        let b = self.bootstrap.as_ref().ok()?;
-        ClusterInfo::new(
-            &b.servers,
-            b.protocol.as_deref(),
-            &self.file.client_settings(),
-        )
-        .ok()
+        ClusterInfo::new(self.connection.as_ref().ok()?).ok()
     }
 
     /// The entropy of the token of the broker run `up`: derived from its process (with the
