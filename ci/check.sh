@@ -2,7 +2,7 @@
 # The one CI script. `.ci/run` calls `ci/check.sh all`; the README gives the same command.
 #
 #   ci/check.sh setup     install what the checks need (rustup target, components, a JDK,
-#                         OpenSSL's static archives, ZooKeeper, the tansu broker)
+#                         OpenSSL's static archives, ZooKeeper, stunnel, the tansu broker)
 #   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt; run the
 #                         microcontroller example and check its sizes (ci/bench sizes)
 #   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
@@ -44,6 +44,12 @@ setup() {
         apt-get update -qq
         apt-get install -y -qq libzookeeper-java >/dev/null
     fi
+    if ! command -v stunnel >/dev/null 2>&1; then
+        echo "installing stunnel4: the TLS and mutual-TLS front of the secured-cluster tests"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq stunnel4 >/dev/null
+    fi
     ci/tansu.sh install
 }
 
@@ -78,6 +84,9 @@ test() {
     trap 'ci/tansu.sh stop "$broker"' EXIT
     SUPPORT_METRICS_KAFKA=$(ci/tansu.sh start "$broker")
     export SUPPORT_METRICS_KAFKA
+    # The secured-cluster tests start their own brokers (SCRAM users, behind stunnel).
+    SUPPORT_METRICS_TANSU=$(ci/tansu.sh bin)
+    export SUPPORT_METRICS_TANSU
     echo "tansu listening on $SUPPORT_METRICS_KAFKA"
     cargo test --workspace 2>&1 | tee "$TEST_LOG"
     step "tests of the parser without fast-parse (the microcontroller build)"

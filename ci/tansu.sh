@@ -6,6 +6,7 @@
 #   ci/tansu.sh start FILE   start it on a free 127.0.0.1 port, in memory; writes
 #                            "PID PORT" to FILE and prints the bootstrap address
 #   ci/tansu.sh stop FILE    stop the broker started with FILE
+#   ci/tansu.sh bin          print the binary's path (tests that start their own brokers)
 set -euo pipefail
 
 TANSU_VERSION=0.6.0
@@ -65,5 +66,6 @@ case "${1:-}" in
     install) install ;;
     start) start "$2" ;;
     stop) stop "$2" ;;
-    *) echo "usage: ci/tansu.sh install | start FILE | stop FILE" >&2; exit 2 ;;
+    bin) echo "$TANSU_BIN" ;;
+    *) echo "usage: ci/tansu.sh install | start FILE | stop FILE | bin" >&2; exit 2 ;;
 esac

@@ -30,6 +30,7 @@ pub(crate) fn run(broker: &Broker, as_json: bool, raw: Option<bool>) -> anyhow::
             value["confluentPlatformVersion"] = json!(setup.versions.platform);
             value["versionSource"] = json!(setup.versions.source);
             value["brokerWatch"] = json!(setup.watch.name());
+            value["kafkaClient"] = kafka_client(&setup);
             value["broker"] = json!(egress::broker(&setup));
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         } else {
@@ -175,6 +176,7 @@ fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
         .warnings
         .iter()
         .chain(setup.version_warning().as_ref())
+        .chain(setup.connection_notes())
     {
         writeln!(out, "warning: {w}")?;
     }
@@ -195,6 +197,36 @@ fn client_settings(file: &PropertiesFile) -> Map<String, Value> {
             (name, Value::from(shown))
         })
         .collect()
+}
+
+/// How the Kafka clients connect: servers, how the security was chosen, and the librdkafka
+/// settings, secret values as `***` and PEM texts by their size.
+fn kafka_client(setup: &Setup) -> Value {
+    match &setup.connection {
+        Ok(c) => {
+            let settings: Map<String, Value> = c
+                .settings
+                .iter()
+                .map(|(k, v)| {
+                    let shown = if is_secret_key(k) {
+                        "***".to_owned()
+                    } else if k.ends_with(".pem") {
+                        format!("(PEM, {} bytes)", v.len())
+                    } else {
+                        redact_credentials(v).to_string()
+                    };
+                    (k.clone(), Value::from(shown))
+                })
+                .collect();
+            json!({
+                "bootstrapServers": c.servers,
+                "security": c.security,
+                "settings": settings,
+                "notes": c.notes,
+            })
+        }
+        Err(e) => json!({ "error": e }),
+    }
 }
 
 fn settings_json(file: &PropertiesFile, config: &SupportConfig, warnings: &[String]) -> Value {

@@ -129,6 +129,14 @@ impl Setup {
         if let Some(w) = self.version_warning() {
             self.log.warn(&w);
         }
+        for note in self.connection_notes() {
+            self.log.warn(note);
+        }
+    }
+
+    /// Client settings left out, each with why.
+    pub(crate) fn connection_notes(&self) -> &[String] {
+        self.connection.as_ref().map_or(&[], |c| c.notes.as_slice())
     }
 
     /// Why the Kafka version is unknown, and where it was looked for.

@@ -66,6 +66,14 @@ impl Setting {
     }
 }
 
+/// librdkafka's `builtin.features` (`ssl,sasl,sasl_scram,...`).
+pub fn builtin_features() -> String {
+    rdkafka::ClientConfig::new()
+        .create_native_config()
+        .and_then(|c| c.get("builtin.features"))
+        .unwrap_or_default()
+}
+
 /// Whether `name` chooses how the client authenticates or encrypts.
 pub fn is_security(name: &str) -> bool {
     name == "security.protocol" || name.starts_with("sasl.") || name.starts_with("ssl.")
@@ -161,6 +169,25 @@ pub fn connect(
         ),
     };
     let translated = java::translate(&input)?;
+    if let Some((_, m)) = translated
+        .settings
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "sasl.mechanisms")
+    {
+        if m == "GSSAPI" && !builtin_features().split(',').any(|f| f == "sasl_gssapi") {
+            let origin = input
+                .iter()
+                .rev()
+                .find(|s| s.name == "sasl.jaas.config" || s.name.starts_with("sasl.mechanism"))
+                .map_or("sasl.mechanism", |s| s.origin());
+            return Err(format!(
+                "{origin}: Kerberos (GSSAPI) needs librdkafka built with Cyrus SASL (libsasl2), \
+                 which this build does not link (it has: {}); use SCRAM, PLAIN or mutual TLS for the agent",
+                builtin_features()
+            ));
+        }
+    }
     let mut shown: Vec<(String, String)> = input
         .iter()
         .map(|s| (s.name.clone(), s.value.clone()))
