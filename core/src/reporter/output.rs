@@ -185,14 +185,15 @@ pub enum Event {
 }
 
 impl Event {
-    /// How loud to log it. Repeated identical failures drop to `Debug`.
+    /// How loud to log it. Repeated identical failures drop to `Debug`; reporting being off
+    /// is the operator's choice, not a warning.
     pub fn level(&self) -> Level {
         match *self {
             Event::Started { .. } | Event::Collected { .. } | Event::Delivered { .. } => {
                 Level::Info
             }
-            Event::Recovered { .. } => Level::Info,
-            Event::Disabled { .. } | Event::ShutdownIncomplete { .. } => Level::Warn,
+            Event::Recovered { .. } | Event::Disabled { .. } => Level::Info,
+            Event::ShutdownIncomplete { .. } => Level::Warn,
             Event::NotDurable { .. } => Level::Error,
             Event::FellBack { repeated: true, .. } | Event::Failed { repeated: true, .. } => {
                 Level::Debug

@@ -138,7 +138,13 @@ fn main() -> ExitCode {
                     return ExitCode::SUCCESS;
                 }
             }
-            let _ = writeln!(std::io::stderr(), "support-metrics-agent: {err}");
+            // Under systemd the journal learns that this is an error (priority 3).
+            let priority = if std::env::var_os("JOURNAL_STREAM").is_some_and(|v| !v.is_empty()) {
+                "<3>"
+            } else {
+                ""
+            };
+            let _ = writeln!(std::io::stderr(), "{priority}support-metrics-agent: {err}");
             ExitCode::from(exit_code(&err))
         }
     }

@@ -193,7 +193,7 @@ fn preview_prints_the_exact_record_and_sends_nothing() {
     assert_eq!(site.spooled(), 1, "preview leaves the spool alone");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("The next cycle would send 2 record(s)"),
+        text.contains("The next cycle would send 2 records."),
         "{text}"
     );
     let spooled = std::fs::read_dir(site.dir.join("spool"))

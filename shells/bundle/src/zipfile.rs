@@ -5,11 +5,12 @@
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support_metrics_core::wire::{check_record, MAX_RECORD_LEN};
+use support_metrics_linux::utc::rfc3339;
 
 use crate::{BundleError, Records};
 
@@ -32,34 +33,9 @@ pub struct Summary {
 
 /// `support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip`
 pub fn default_file_name(topic: &str, now: SystemTime) -> String {
+    use support_metrics_linux::utc::utc;
     let (y, mo, d, h, mi, se) = utc(now);
     format!("support-metrics-{topic}.{y:04}{mo:02}{d:02}-{h:02}{mi:02}{se:02}.zip")
-}
-
-fn rfc3339(now: SystemTime) -> String {
-    let (y, mo, d, h, mi, se) = utc(now);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{se:02}Z")
-}
-
-/// (year, month, day, hour, minute, second) in UTC.
-fn utc(now: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
-    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let t = secs % 86_400;
-    (y, m, d, t / 3600, t / 60 % 60, t % 60)
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -12,6 +12,9 @@ use support_metrics_core::reporter::{HttpResult, TransportError};
 use support_metrics_core::url::HttpUrl;
 use support_metrics_linux::sinks::{Notice, Posted};
 
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("support-metrics-agent/", env!("CARGO_PKG_VERSION"));
+
 /// Most response-body bytes read.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -60,16 +63,22 @@ impl HttpClient {
     /// POSTs `body` to `url` and classifies the outcome.
     pub fn post(&self, url: &str, body: &[u8]) -> Posted {
         let mut request = minreq::post(url)
+            .with_header("User-Agent", USER_AGENT)
             .with_header("Content-Type", "application/json")
             .with_header("api-version", "phone-home-v1")
             .with_body(body.to_vec())
             .with_timeout(self.timeout.as_secs().max(1))
             .with_follow_redirects(false);
+        // Where the request went, for the failure's words: the endpoint, and the proxy
+        // (without its password) when one is used.
+        let mut via = format!("POST {url}");
         if self.uses_proxy(url) {
             if let Some(proxy) = &self.proxy {
+                let shown = support_metrics_core::url::redact_credentials(proxy).to_string();
+                via = format!("POST {url} through proxy {shown}");
                 match minreq::Proxy::new(proxy) {
                     Ok(p) => request = request.with_proxy(p),
-                    Err(e) => return transport(TransportError::Connect, &e),
+                    Err(e) => return transport(TransportError::Connect, &e, &via),
                 }
             }
         }
@@ -87,16 +96,47 @@ impl HttpClient {
                     detail: None,
                 }
             }
-            Err(e) => transport(classify(&e), &e),
+            Err(e) => transport(classify(&e), &e, &via),
         }
     }
 }
 
-fn transport(kind: TransportError, e: &minreq::Error) -> Posted {
+fn transport(kind: TransportError, e: &minreq::Error, via: &str) -> Posted {
     Posted {
         result: HttpResult::Transport(kind),
         notice: None,
-        detail: Some(e.to_string()),
+        detail: Some(format!("{via}: {}", cause(e))),
+    }
+}
+
+/// A failure in words: certificate problems named as such.
+fn cause(e: &minreq::Error) -> String {
+    use rustls::{CertificateError, Error as Tls};
+    let tls = match e {
+        minreq::Error::IoError(io) => io.get_ref().and_then(|i| i.downcast_ref::<Tls>()),
+        _ => None,
+    };
+    match tls {
+        Some(Tls::InvalidCertificate(c)) => match c {
+            CertificateError::UnknownIssuer => {
+                "certificate signed by an unknown authority (set confluent.support.metrics.endpoint.ca.file to trust its CA)".into()
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                "the certificate is not valid for this host name".into()
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                "the certificate has expired".into()
+            }
+            _ => format!("TLS error: {}", tls.map_or(String::new(), ToString::to_string)),
+        },
+        Some(other) => format!("TLS error: {other}"),
+        None => match e {
+            minreq::Error::ProxyConnect => "cannot connect to the proxy".into(),
+            minreq::Error::BadProxy | minreq::Error::BadProxyCreds => {
+                "the proxy refused the request".into()
+            }
+            other => other.to_string(),
+        },
     }
 }
 

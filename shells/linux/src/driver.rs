@@ -11,9 +11,11 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use support_metrics_core::reporter::{
-    Event, Facts, HttpResult, Input, Level, Output, RecordId, RemoveReason, Reporter,
-    ReporterConfig, SpoolOp, Target, TopicResult, TransportError, MAX_REJECTIONS,
+    DisabledReason, Event, Facts, Failure, HttpResult, Input, Level, Output, RecordId,
+    RemoveReason, Reporter, ReporterConfig, Sink, Sinks, SpoolOp, Target, TopicResult,
+    TransportError, MAX_REJECTIONS,
 };
+use support_metrics_core::wire::CollectorState;
 use support_metrics_core::time::Instant;
 use support_metrics_core::token::BrokerToken;
 
@@ -21,6 +23,7 @@ use crate::customer::{collect_customer, CustomerSource};
 use crate::log::Log;
 use crate::sinks::{Destinations, HttpSink, Notice, TopicSink};
 use crate::spool::Spool;
+use crate::utc::{human, rfc3339};
 
 /// Something for the loop.
 pub enum Msg {
@@ -97,6 +100,10 @@ pub struct Driver {
     last_notice: Option<Notice>,
     dropped: usize,
     customer: Option<CustomerSource>,
+    /// Why the last attempt of each target failed (for the first warning of a failure).
+    last_detail: [Option<String>; 3],
+    /// A one-cycle run: no "next try" to announce.
+    once: bool,
     log: Log,
 }
 
@@ -136,6 +143,8 @@ impl Driver {
             last_notice: None,
             dropped: 0,
             customer: None,
+            last_detail: Default::default(),
+            once: false,
             log,
         })
     }
@@ -165,6 +174,7 @@ impl Driver {
     /// Runs until the reporter stops: after a shutdown request, or once its one cycle is
     /// over; `mode` bounds a one-cycle run in time.
     pub fn run(&mut self, mode: Mode) -> Summary {
+        self.once = matches!(mode, Mode::Once { .. });
         self.drain();
         if let Some(entropy) = self.broker_up.take() {
             self.feed(Input::BrokerUp {
@@ -228,15 +238,11 @@ impl Driver {
         let now = self.now();
         match msg {
             Msg::Topic(id, result, detail) => {
-                if let Some(d) = detail {
-                    self.log.debug(&format!("topic: record {id}: {d}"));
-                }
+                self.last_detail[target_index(Target::Topic)] = detail;
                 self.feed(Input::TopicResult { now, id, result });
             }
             Msg::Http(id, target, result, notice, detail) => {
-                if let Some(d) = detail {
-                    self.log.debug(&format!("{target:?}: record {id}: {d}"));
-                }
+                self.last_detail[target_index(target)] = detail;
                 if let Some(n) = notice {
                     if self.last_notice.as_ref() != Some(&n) {
                         if let Some(text) = &n.information_for_user {
@@ -456,13 +462,23 @@ impl Driver {
     }
 
     fn event(&mut self, event: Event) {
-        let mut text = describe(&event);
-        if let Event::Failed { id, .. } = event {
-            if self.volatile.contains(&id.0) {
-                text = text.replace(
-                    "kept in the spool",
-                    "kept in memory only (not in the spool)",
-                );
+        let detail = match event {
+            Event::Failed { target, .. } => self.last_detail[target_index(target)].as_deref(),
+            Event::FellBack { .. } => self.last_detail[target_index(Target::SecureEndpoint)].as_deref(),
+            _ => None,
+        };
+        let mut text = describe(&event, detail);
+        if let Event::Failed { id, retry_in, .. } = event {
+            let kept = if self.volatile.contains(&id.0) {
+                "kept in memory only (not in the spool)"
+            } else {
+                "kept in the spool"
+            };
+            let retry = Duration::from_millis(retry_in.as_millis());
+            if self.once {
+                text.push_str(&format!("; {kept} for the next run"));
+            } else {
+                text.push_str(&format!("; {kept}, next try in {}", human(retry)));
             }
         }
         match event.level() {
@@ -471,29 +487,96 @@ impl Driver {
             Level::Warn => self.log.warn(&text),
             Level::Error => self.log.error(&text),
         }
+        if let Event::Collected { state: CollectorState::Running, .. } = event {
+            if !self.once {
+                let wait = self.reporter.next_report().as_millis().saturating_sub(self.now().as_millis());
+                let due = SystemTime::now() + Duration::from_millis(wait);
+                self.log.info(&format!("next report due at {}", rfc3339(due)));
+            }
+        }
     }
 }
 
-fn describe(event: &Event) -> String {
+fn target_index(t: Target) -> usize {
+    match t {
+        Target::Topic => 0,
+        Target::SecureEndpoint => 1,
+        Target::InsecureEndpoint => 2,
+    }
+}
+
+/// An event in words (no Rust names), with the shell's `detail` of a failure.
+fn describe(event: &Event, detail: Option<&str>) -> String {
+    let cause = |failure: Failure| match detail {
+        Some(d) => format!("{}: {d}", failure_words(failure)),
+        None => failure_words(failure),
+    };
     match *event {
-        Event::Started { sinks, .. } => format!("reporting started (sinks: {sinks:?})"),
-        Event::Disabled { reason } => format!("reporting is disabled: {reason:?}"),
-        Event::Collected { id, state } => format!("collected record {id} ({state:?})"),
+        Event::Started { sinks, .. } => format!("reporting started: {}", sinks_words(sinks)),
+        Event::Disabled { reason } => match reason {
+            DisabledReason::Disabled => {
+                "reporting is off (confluent.support.metrics.enable=false)".to_owned()
+            }
+            DisabledReason::NoSinks => "reporting is off: no topic and no endpoint".to_owned(),
+            DisabledReason::DoNotTrack => {
+                "reporting is off: no topic, and DO_NOT_TRACK forbids HTTP".to_owned()
+            }
+        },
+        Event::Collected { id, state } => match state {
+            CollectorState::Running => format!("collected record {id}"),
+            CollectorState::ShuttingDown => {
+                format!("collected record {id}, the final report of this broker run")
+            }
+        },
         Event::Delivered { id, target } => format!("delivered record {id} to {}", target_name(target)),
         Event::FellBack { id, failure, .. } => {
-            format!("HTTPS failed for record {id} ({failure:?}); falling back to HTTP")
+            format!("HTTPS failed for record {id} ({}); falling back to HTTP", cause(failure))
         }
-        Event::Failed { id, target, failure, retry_in, .. } => format!(
-            "could not deliver record {id} to {} ({failure:?}); kept in the spool, next try in {retry_in}",
-            target_name(target)
+        Event::Failed { id, target, failure, .. } => format!(
+            "could not deliver record {id} to {} ({})",
+            target_name(target),
+            cause(failure)
         ),
-        Event::Recovered { sink } => format!("{sink:?} works again"),
+        Event::Recovered { sink } => format!("{} works again", sink_name(sink)),
         Event::NotDurable { id } => format!(
             "record {id} could not be written to the spool: it is sent from memory in this run only, and lost if the agent stops before every sink took it"
         ),
-        Event::ShutdownIncomplete { unconfirmed } => {
-            format!("final report not confirmed by {unconfirmed:?} before the deadline; it stays in the spool")
-        }
+        Event::ShutdownIncomplete { unconfirmed } => format!(
+            "the final report was not confirmed by {} before the deadline; it stays in the spool",
+            sinks_words(unconfirmed)
+        ),
+    }
+}
+
+fn failure_words(f: Failure) -> String {
+    match f {
+        Failure::Topic(TopicResult::Fatal) => "the cluster refused it".into(),
+        Failure::Topic(_) => "the cluster did not take it".into(),
+        Failure::Status(code) => format!("HTTP status {code}"),
+        Failure::Transport(TransportError::Connect) => "cannot connect".into(),
+        Failure::Transport(TransportError::Tls) => "the TLS handshake failed".into(),
+        Failure::Transport(TransportError::Timeout) => "no answer in time".into(),
+        Failure::Transport(TransportError::Other) => "the connection failed".into(),
+    }
+}
+
+fn sink_name(s: Sink) -> &'static str {
+    match s {
+        Sink::Topic => "the topic",
+        Sink::Http => "HTTP",
+    }
+}
+
+fn sinks_words(sinks: Sinks) -> String {
+    let names: Vec<&str> = Sink::ALL
+        .iter()
+        .filter(|s| sinks.contains(**s))
+        .map(|s| sink_name(*s))
+        .collect();
+    if names.is_empty() {
+        "no sink".to_owned()
+    } else {
+        names.join(" and ")
     }
 }
 

@@ -81,6 +81,8 @@ pub struct KafkaTopic {
     /// instance costs threads and memory for the agent's whole life otherwise.
     admin_config: ClientConfig,
     topic: String,
+    /// The bootstrap servers, for messages.
+    servers: String,
     ready: bool,
     warned: bool,
     /// Sequence number of the last record sent.
@@ -116,6 +118,7 @@ impl KafkaTopic {
             producer,
             admin_config: base,
             topic: topic.to_owned(),
+            servers: connection.servers.clone(),
             ready: false,
             warned: false,
             sequence: 0,
@@ -222,7 +225,11 @@ impl TopicSink for KafkaTopic {
         timeout: Duration,
     ) -> (TopicResult, Option<String>) {
         let (result, detail) = self.produce_raw(key, value, timeout);
-        (result, detail.map(|d| self.redactor.clean(&d)))
+        // Where, then why: the first warning of a failure says both.
+        (
+            result,
+            detail.map(|d| format!("{}: {}", self.servers, self.redactor.clean(&d))),
+        )
     }
 }
 

@@ -15,4 +15,5 @@ pub mod properties_file;
 pub mod secrets;
 pub mod sinks;
 pub mod spool;
+pub mod utc;
 pub mod versions;

@@ -14,6 +14,7 @@ use rdkafka::mocking::MockCluster;
 use support_metrics_bundle::{absolute, default_file_name, read_topic, write_bundle, Source};
 use support_metrics_core::config::DEFAULT_TOPIC;
 use support_metrics_core::reporter::RunMode;
+use support_metrics_linux::log::count;
 use support_metrics_linux::client::Connection;
 use support_metrics_linux::driver::Mode;
 
@@ -91,8 +92,8 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let bodies = collector.received();
     let Some(record) = bodies.first() else {
         anyhow::bail!(
-            "the demo collector received nothing ({} record(s) left in the spool)",
-            summary.spooled
+            "the demo collector received nothing ({} left in the spool)",
+            count(summary.spooled, "record")
         );
     };
     println!("Record sent:\n{}\n", String::from_utf8_lossy(record));

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use support_metrics_core::reporter::{Facts, Input, Output, Reporter, RunMode, SpoolOp};
 use support_metrics_core::time::Instant;
+use support_metrics_linux::log::count;
 use support_metrics_linux::customer::collect_customer;
 use support_metrics_linux::driver::os_random;
 use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
@@ -99,8 +100,8 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
     writeln!(out, "{}", setup.egress())?;
     writeln!(
         out,
-        "The next cycle would send {} record(s). Nothing was sent.",
-        listed.len()
+        "The next cycle would send {}. Nothing was sent.",
+        count(listed.len(), "record")
     )?;
     for refused in &peeked.refused {
         writeln!(

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support_metrics_core::reporter::RunMode;
+use support_metrics_linux::log::count;
 use support_metrics_linux::broker::{watch_listener, watch_process, Watch};
 use support_metrics_linux::driver::{Driver, Mode, Msg};
 use support_metrics_linux::sinks::Destinations;
@@ -111,8 +112,8 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
         }
         if !summary.broker_gone || stop.load(Ordering::SeqCst) {
             setup.log.info(&format!(
-                "stopped; {} record(s) in the spool for the next start",
-                summary.spooled
+                "stopped; {} in the spool for the next start",
+                count(summary.spooled, "record")
             ));
             return Ok(ExitCode::SUCCESS);
         }
@@ -172,16 +173,16 @@ pub(crate) fn once(broker: &Broker) -> anyhow::Result<ExitCode> {
     });
     if summary.unsaved > 0 {
         setup.log.error(&format!(
-            "{} record(s) reached neither every sink nor the spool (its write failed): lost",
-            summary.unsaved
+            "{} reached neither every sink nor the spool (its write failed): lost",
+            count(summary.unsaved, "record")
         ));
         Ok(ExitCode::from(crate::exit::IO_ERR))
     } else if summary.spooled == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
         setup.log.warn(&format!(
-            "{} record(s) kept in the spool for the next cycle",
-            summary.spooled
+            "{} kept in the spool for the next run",
+            count(summary.spooled, "record")
         ));
         Ok(ExitCode::from(crate::exit::TEMP_FAIL))
     }
