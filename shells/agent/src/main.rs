@@ -11,6 +11,7 @@ use support_metrics_linux::spool::SpoolError;
 
 mod commands;
 mod egress;
+mod help;
 
 /// Exit codes (sysexits.h), documented in `--help` and the README.
 pub(crate) mod exit {
@@ -31,25 +32,34 @@ pub(crate) mod exit {
     pub(crate) const CONFIG: u8 = 78;
 }
 
-const AFTER_HELP: &str = "\
-Exit codes:
-  0   success
-  2   bad command line
-  65  the file is not a properties file Java would load (the line is named)
-  66  the file is missing, unreadable, not a regular file, or larger than 16 MiB
-  73  the spool directory cannot be created or used, or demo cannot write its bundle (the
-      path is named)
-  74  output could not be written; once: a record reached neither every sink nor the spool
-  69  once, preview: the watched broker is not running (nothing sent)
-  75  try later: once kept a record in the spool for the next cycle, or another agent holds
-      the spool (its pid is named)
-  78  a Proactive Support setting is invalid, the CA file is missing or holds no
-      certificate, or librdkafka refuses a client setting (key, line and reason are named;
-      never a secret)
-  1   demo: the record did not reach every sink; any command: an internal error
+/// What every command's `--help` ends with: environment, exit codes in numeric order,
+/// signals; wrapped to the terminal by [`help::after_help`].
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("SUPPORT_METRICS_LOG", "log level: debug, info (default), warn or error"),
+    ("DO_NOT_TRACK", "set (not empty, 0 or false): nothing is sent over HTTP; the topic still works"),
+    ("NO_PROXY, no_proxy", "hosts reached without confluent.support.proxy (names, .domains, *)"),
+    ("STATE_DIRECTORY", "systemd's state directory: the default spool is its spool/"),
+    ("JOURNAL_STREAM", "set by systemd: log lines carry syslog priorities (<4> for a warning) instead of timestamps"),
+    ("SSL_CERT_FILE, SSL_CERT_DIR", "the system CA roots trusted for HTTPS"),
+];
 
-The agent reads the broker's own server.properties exactly as the broker does
-(java.util.Properties semantics). See the README for every confluent.support.* key.";
+const EXIT_CODES: &[(&str, &str)] = &[
+    ("0", "success"),
+    ("1", "demo: the record did not reach every sink; any command: an internal error"),
+    ("2", "bad command line"),
+    ("65", "the file is not a properties file Java would load (the line is named)"),
+    ("66", "the file is missing, unreadable, not a regular file, or larger than 16 MiB"),
+    ("69", "once, preview: the watched broker is not running (nothing sent)"),
+    ("73", "the spool directory cannot be created or used, or demo cannot write its bundle (the path is named)"),
+    ("74", "output could not be written; once: a record reached neither every sink nor the spool"),
+    ("75", "try later: once kept a record in the spool for the next run, or another agent holds the spool (its pid is named)"),
+    ("78", "a setting is invalid: a Proactive Support key, the CA file, or a Kafka client setting (a store, a JAAS text, one librdkafka refuses); the file, line and key are named, never a secret"),
+];
+
+const CLOSING: &str = "Signals (run): SIGTERM, SIGINT and SIGHUP send the final report (within 5 s), then exit 0. \
+SIGHUP does not reload: the settings are read again at every broker restart; restart the agent to apply a change at once. \
+The agent reads the broker's own server.properties exactly as the broker does (java.util.Properties semantics); \
+`support-metrics-agent config` shows every confluent.support.* setting in effect and where it came from.";
 
 /// Proactive Support metrics agent for Kafka brokers.
 ///
@@ -57,7 +67,7 @@ The agent reads the broker's own server.properties exactly as the broker does
 /// token, a timestamp) to an internal Kafka topic and to the vendor's HTTPS endpoint, as
 /// configured in the broker's server.properties.
 #[derive(Debug, Parser)]
-#[command(name = "support-metrics-agent", version, after_help = AFTER_HELP)]
+#[command(name = "support-metrics-agent", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -66,9 +76,10 @@ struct Cli {
 /// The broker a command serves.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Broker {
-    /// The broker's server.properties.
+    /// The broker's server.properties [default: /etc/kafka/server.properties, when it
+    /// exists].
     #[arg(long, value_name = "FILE")]
-    pub(crate) config: PathBuf,
+    config: Option<PathBuf>,
     /// A Kafka installation (its root or its jar directory) to read the broker's version from
     /// first (default: the broker's own classpath, then the installation around FILE).
     #[arg(long, value_name = "DIR")]
@@ -82,7 +93,17 @@ pub(crate) struct Broker {
     pub(crate) broker_watch: String,
 }
 
+/// `--config` when not given, if this host has it.
+const DEFAULT_CONFIG: &str = "/etc/kafka/server.properties";
+
 impl Broker {
+    /// The config file: `--config`, else [`DEFAULT_CONFIG`] (checked to exist by [`main`]).
+    pub(crate) fn config(&self) -> &std::path::Path {
+        self.config
+            .as_deref()
+            .unwrap_or(std::path::Path::new(DEFAULT_CONFIG))
+    }
+
     pub(crate) fn watch(&self) -> Watch {
         Watch::parse(&self.broker_watch).unwrap_or_default()
     }
@@ -91,8 +112,8 @@ impl Broker {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run beside the broker: report every interval while it runs (a new broker token for
-    /// every broker run, a final report when it stops) until SIGTERM/SIGINT, then send the
-    /// final report (within 5 s) and exit 0.
+    /// every broker run, a final report when it stops) until SIGTERM, SIGINT or SIGHUP, then
+    /// send the final report (within 5 s) and exit 0.
     Run(Broker),
     /// One report cycle now (records waiting in the spool included), then exit: 0 when every
     /// enabled sink took every record, 75 when something stays in the spool for later, 69
@@ -128,7 +149,27 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let text = help::after_help(ENVIRONMENT, EXIT_CODES, CLOSING);
+    let command = Cli::command()
+        .after_help(text.clone())
+        .mut_subcommands(|c| c.after_help(text.clone()));
+    let mut command = command;
+    let matches = command.get_matches_mut();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let broker = match &cli.command {
+        Command::Run(b) | Command::Once(b) | Command::Preview(b) => Some(b),
+        Command::Config { broker, .. } => Some(broker),
+        Command::Demo { .. } => None,
+    };
+    if broker.is_some_and(|b| b.config.is_none()) && !std::path::Path::new(DEFAULT_CONFIG).exists() {
+        command
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                format!("give --config FILE, the broker's server.properties ({DEFAULT_CONFIG} does not exist here)"),
+            )
+            .exit();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -19,7 +19,7 @@ use crate::Broker;
 pub(crate) fn run(broker: &Broker, as_json: bool, raw: Option<bool>) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if let Some(show_secrets) = raw {
-        let file = PropertiesFile::read(&broker.config)?;
+        let file = PropertiesFile::read(broker.config())?;
         write_raw(&mut out, &file, as_json, show_secrets)?;
     } else {
         let setup = Setup::new(broker, RunMode::Daemon)?;
@@ -30,6 +30,7 @@ pub(crate) fn run(broker: &Broker, as_json: bool, raw: Option<bool>) -> anyhow::
             value["confluentPlatformVersion"] = json!(setup.versions.platform);
             value["versionSource"] = json!(setup.versions.source);
             value["brokerWatch"] = json!(setup.watch.name());
+            value["spoolDir"] = json!(setup.spool_dir.display().to_string());
             value["kafkaClient"] = kafka_client(&setup);
             value["broker"] = json!(egress::broker(&setup));
             writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
@@ -137,7 +138,14 @@ fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
     )?;
     let rows: Vec<(Key, String, String)> = Key::ALL
         .iter()
-        .map(|&k| (k, shown(config, k), source(config, k)))
+        .map(|&k| {
+            let value = match k {
+                // Resolved: absolute, the default decided.
+                Key::SpoolDir => setup.spool_dir.display().to_string(),
+                k => shown(config, k),
+            };
+            (k, value, source(config, k))
+        })
         .collect();
     let key_width = Key::ALL.iter().map(|k| k.name().len()).max().unwrap_or(0);
     let value_width = rows

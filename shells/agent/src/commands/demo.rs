@@ -76,7 +76,7 @@ pub(crate) fn run(dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     )?;
     // The in-process mock cluster is the broker: nothing to watch.
     let broker = crate::Broker {
-        config: config.clone(),
+        config: Some(config.clone()),
         kafka_home: None,
         broker_watch: "none".to_owned(),
     };

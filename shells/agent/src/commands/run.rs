@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support_metrics_core::reporter::RunMode;
-use support_metrics_linux::log::count;
+use support_metrics_linux::log::{count, Log};
 use support_metrics_linux::broker::{watch_listener, watch_process, Watch};
 use support_metrics_linux::driver::{Driver, Mode, Msg};
 use support_metrics_linux::sinks::Destinations;
@@ -49,14 +49,23 @@ const LISTENER_MISSES: u32 = 5;
 pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     let current: Arc<Mutex<Option<Sender<Msg>>>> = Arc::default();
+    // SIGHUP stops like SIGTERM (final report, exit 0): the settings are read again at every
+    // broker restart, and a half-applied reload would be worse than a clean restart.
     let mut signals = signal_hook::iterator::Signals::new([
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGHUP,
     ])?;
     {
         let (stop, current) = (stop.clone(), current.clone());
         std::thread::spawn(move || {
-            if signals.forever().next().is_some() {
+            if let Some(signal) = signals.forever().next() {
+                let name = match signal {
+                    signal_hook::consts::SIGHUP => "SIGHUP",
+                    signal_hook::consts::SIGINT => "SIGINT",
+                    _ => "SIGTERM",
+                };
+                Log::from_env().info(&format!("{name} received: stopping"));
                 stop.store(true, Ordering::SeqCst);
                 if let Some(tx) = current.lock().ok().and_then(|c| c.clone()) {
                     let _ = tx.send(Msg::Shutdown);

@@ -50,7 +50,7 @@ impl Setup {
     /// Reads the broker's config (errors carry their exit codes) and decides the rest for a
     /// run in `mode`.
     pub(crate) fn new(broker: &Broker, mode: RunMode) -> anyhow::Result<Setup> {
-        let (path, kafka_home) = (broker.config.as_path(), broker.kafka_home.as_deref());
+        let (path, kafka_home) = (broker.config(), broker.kafka_home.as_deref());
         let watch = broker.watch();
         let log = Log::from_env();
         let file = PropertiesFile::read(path)?;
@@ -339,19 +339,38 @@ pub(crate) fn do_not_track() -> bool {
         .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
 }
 
-/// `confluent.support.metrics.spool.dir`, else systemd's `$STATE_DIRECTORY`, else
-/// `support-metrics-spool` next to the config file.
+/// Where the service keeps its state, and so the one spool every command shares.
+const STATE_HOME: &str = "/var/lib/support-metrics";
+
+/// The spool directory, always absolute, the same for the service and by hand:
+/// `confluent.support.metrics.spool.dir` (a relative one against the config file's
+/// directory), else systemd's `$STATE_DIRECTORY/spool`, else `/var/lib/support-metrics/spool`
+/// when that directory exists or can be made, else `support-metrics-spool` next to the config.
 fn spool_dir(config: &SupportConfig, config_path: &Path) -> PathBuf {
+    let config_dir = std::path::absolute(config_path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("/"));
     if let Some(dir) = config.spool_dir() {
-        return PathBuf::from(dir);
+        return config_dir.join(dir);
     }
     if let Some(state) = std::env::var_os("STATE_DIRECTORY").filter(|s| !s.is_empty()) {
         let first = std::env::split_paths(&state).next().unwrap_or_default();
-        return first.join("spool");
+        return config_dir.join(first).join("spool");
     }
-    let dir = std::path::absolute(config_path)
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("."));
-    dir.join("support-metrics-spool")
+    let home = Path::new(STATE_HOME);
+    if home.is_dir() || can_create_in(Path::new("/var/lib")) {
+        return home.join("spool");
+    }
+    config_dir.join("support-metrics-spool")
+}
+
+/// Whether this process may make a directory in `parent` (by its owner and mode: root, its
+/// owner with write permission, or anyone when world-writable), without trying.
+fn can_create_in(parent: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(dir), Ok(me)) = (std::fs::metadata(parent), std::fs::metadata("/proc/self")) else {
+        return false;
+    };
+    dir.is_dir() && (me.uid() == 0 || (dir.uid() == me.uid() && dir.mode() & 0o200 != 0) || dir.mode() & 0o002 != 0)
 }
