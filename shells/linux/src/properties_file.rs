@@ -52,6 +52,41 @@ pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Characters that do not show in an editor but make a key differ: byte-order marks,
+/// zero-width and other format characters, non-breaking and exotic spaces, controls.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{feff}' | '\u{00a0}' | '\u{00ad}' | '\u{180e}' | '\u{2000}'..='\u{200f}'
+        | '\u{2028}'..='\u{202f}' | '\u{205f}'..='\u{206f}' | '\u{3000}')
+        || c.is_control()
+}
+
+/// The UTF-8 byte-order mark as Java's `Properties.load(InputStream)` decodes it (Latin-1).
+const BOM_AS_LATIN1: &str = "\u{ef}\u{bb}\u{bf}";
+
+/// A warning for a key that does not read as it looks: a byte-order mark (a file saved by a
+/// Windows editor) or another invisible character in it.
+fn invisible_warning(key: &str, line: u32) -> Option<String> {
+    // Java reads the file as Latin-1: a UTF-8 editor's invisible character arrives as two or
+    // three Latin-1 characters. Read it back as UTF-8 to name it.
+    let bytes: Option<Vec<u8>> = key.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    let utf8 = bytes.and_then(|b| String::from_utf8(b).ok());
+    let key = match &utf8 {
+        Some(k) if !key.starts_with(BOM_AS_LATIN1) => k.as_str(),
+        _ => key,
+    };
+    let (what, visible) = if let Some(rest) = key.strip_prefix(BOM_AS_LATIN1) {
+        ("begins with a byte-order mark (bytes EF BB BF: the file was saved as UTF-8 with BOM)".to_owned(), rest.to_owned())
+    } else if let Some(rest) = key.strip_prefix('\u{feff}') {
+        ("begins with a byte-order mark (U+FEFF)".to_owned(), rest.to_owned())
+    } else {
+        let c = key.chars().find(|&c| is_invisible(c))?;
+        (format!("holds an invisible character (U+{:04X})", u32::from(c)), key.replace(is_invisible, ""))
+    };
+    Some(format!(
+        "line {line}: the key {visible:?} {what}: the broker reads it as a different key than it looks; remove it"
+    ))
+}
+
 /// Why a file could not be used. Each variant maps to one exit code (see the agent's help).
 #[derive(Debug)]
 pub enum FileError {
@@ -128,6 +163,9 @@ impl PropertiesFile {
     fn take(&mut self, p: support_metrics_core::properties::Property<'_>) {
         if let Some(w) = self.builder.handle(&p) {
             self.warnings.push(w.to_string());
+        }
+        if let Some(w) = invisible_warning(p.key, p.line) {
+            self.warnings.push(w);
         }
         let entry = Entry {
             key: p.key.to_owned(),
