@@ -11,7 +11,8 @@ use support_metrics_core::wire::{ClusterFacts, CustomerFacts, HostFacts};
 pub trait ReadCluster: Send {
     /// Broker, topic and partition counts, the replication-factor histogram, and the cluster
     /// ID; `None` when the cluster cannot be read within `timeout`.
-    fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)>;
+    /// Or why not, naming the address.
+    fn read(&self, timeout: Duration) -> Result<(ClusterFacts, Option<String>), String>;
 }
 
 /// Where customer facts come from; built once at start.
@@ -22,8 +23,8 @@ pub struct CustomerSource {
     pub broker_id: Option<i64>,
     /// Every broker property (core's allowlist filters them when encoding).
     pub broker_configuration: Vec<(String, String)>,
-    /// The cluster, when a Kafka client could be made.
-    pub cluster: Option<Box<dyn ReadCluster>>,
+    /// The cluster, or why no Kafka client could be made.
+    pub cluster: Result<Box<dyn ReadCluster>, String>,
 }
 
 /// Facts gathered for one record, owned.
@@ -39,16 +40,21 @@ pub struct GatheredFacts {
     memory_bytes: u64,
     uptime_secs: u64,
     config: Vec<(String, String)>,
+    /// Why the cluster facts are zeros and `unknown`, if they are.
+    problem: Option<String>,
 }
 
 impl CustomerSource {
     /// Reads the cluster (bounded by `timeout`) and the host now.
     pub fn gather(&self, uptime: Duration, timeout: Duration) -> GatheredFacts {
-        let (cluster, cluster_id) = self
-            .cluster
-            .as_ref()
-            .and_then(|c| c.read(timeout))
-            .unwrap_or_default();
+        let read = match &self.cluster {
+            Ok(c) => c.read(timeout),
+            Err(e) => Err(e.clone()),
+        };
+        let (problem, (cluster, cluster_id)) = match read {
+            Ok(facts) => (None, facts),
+            Err(why) => (Some(why), Default::default()),
+        };
         let (os, arch, cpus, memory_bytes) = crate::facts::host();
         GatheredFacts {
             customer_id: self.customer_id.clone(),
@@ -61,11 +67,17 @@ impl CustomerSource {
             memory_bytes,
             uptime_secs: uptime.as_secs(),
             config: self.broker_configuration.clone(),
+            problem,
         }
     }
 }
 
 impl GatheredFacts {
+    /// Why the cluster facts could not be read (they are zeros and `unknown` then).
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
     /// The configuration pairs as borrowed slices, for [`view`](Self::view).
     pub fn pairs(&self) -> Vec<(&str, &str)> {
         self.config

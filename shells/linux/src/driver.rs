@@ -287,6 +287,11 @@ impl Driver {
         let anonymous = Facts::new(&facts.kafka_version, facts.platform_version.as_deref());
         if let Some(source) = &self.customer {
             let gathered = source.gather(self.origin.elapsed(), Duration::from_secs(3));
+            if let Some(why) = gathered.problem() {
+                self.log.warn(&format!(
+                    "the cluster's facts could not be read ({why}): this customer record shows 0 brokers, topics and partitions and clusterId \"unknown\""
+                ));
+            }
             let now = self.now();
             match collect_customer(&mut self.reporter, (now, unix), anonymous, &gathered) {
                 Ok((op, buf)) => {

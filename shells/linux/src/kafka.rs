@@ -329,6 +329,8 @@ fn classify(e: &KafkaError) -> TopicResult {
 /// Reads cluster facts for customer records.
 pub struct ClusterInfo {
     client: BaseProducer,
+    servers: String,
+    redactor: Redactor,
 }
 
 impl ClusterInfo {
@@ -342,7 +344,11 @@ impl ClusterInfo {
                     client_error(&e, &connection.settings, &connection.redactor)
                 )
             })?;
-        Ok(ClusterInfo { client })
+        Ok(ClusterInfo {
+            client,
+            servers: connection.servers.clone(),
+            redactor: connection.redactor.clone(),
+        })
     }
 }
 
@@ -356,8 +362,12 @@ impl ClusterInfo {
 }
 
 impl ReadCluster for ClusterInfo {
-    fn read(&self, timeout: Duration) -> Option<(ClusterFacts, Option<String>)> {
-        let metadata = self.client.client().fetch_metadata(None, timeout).ok()?;
+    fn read(&self, timeout: Duration) -> Result<(ClusterFacts, Option<String>), String> {
+        let metadata = self
+            .client
+            .client()
+            .fetch_metadata(None, timeout)
+            .map_err(|e| format!("{}: {}", self.servers, self.redactor.clean(&e.to_string())))?;
         let mut facts = ClusterFacts {
             brokers: u32::try_from(metadata.brokers().len()).unwrap_or(u32::MAX),
             topics: u32::try_from(metadata.topics().len()).unwrap_or(u32::MAX),
@@ -370,7 +380,7 @@ impl ReadCluster for ClusterInfo {
                 facts.replication_factor_histogram[bucket] += 1;
             }
         }
-        Some((facts, self.client.client().fetch_cluster_id(timeout)))
+        Ok((facts, self.client.client().fetch_cluster_id(timeout)))
     }
 }
 

@@ -81,6 +81,11 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
         .map_or(0, |d| d.as_secs());
     if let Some(source) = setup.customer_source() {
         let gathered = source.gather(std::time::Duration::ZERO, std::time::Duration::from_secs(3));
+        if let Some(why) = gathered.problem() {
+            setup.log.warn(&format!(
+                "the cluster's facts could not be read ({why}): the customer record shows 0 brokers, topics and partitions and clusterId \"unknown\""
+            ));
+        }
         let (op, record) = collect_customer(&mut reporter, (now, unix), facts, &gathered)
             .map_err(|e| anyhow::anyhow!("internal: {e}"))?;
         if let SpoolOp::Write { id, len, .. } = op {

@@ -227,8 +227,8 @@ impl Setup {
         let cluster = self
             .connection
             .as_ref()
-            .ok()
-            .and_then(|c| ClusterInfo::new(c).ok());
+            .map_err(Clone::clone)
+            .and_then(ClusterInfo::new);
         let get = |key: &str| self.file.get(key).map(str::to_owned);
         Some(CustomerSource {
             customer_id: self.config.customer_id().to_owned(),
