@@ -199,11 +199,41 @@ pub fn connect(
             .iter()
             .map(|s| ("password".to_owned(), s.clone())),
     );
+    let redactor = Redactor::new(&shown);
+    check_with_librdkafka(&servers, &translated.settings, &input, &redactor)?;
     Ok(Connection {
         servers,
-        redactor: Redactor::new(&shown),
+        redactor,
         settings: translated.settings,
         security,
         notes: translated.notes,
     })
+}
+
+/// Whether librdkafka takes every setting, without making a client (no thread, no socket):
+/// every command refuses what a client would.
+fn check_with_librdkafka(
+    servers: &str,
+    settings: &[(String, String)],
+    input: &[Setting],
+    redactor: &Redactor,
+) -> Result<(), String> {
+    let mut config = rdkafka::ClientConfig::new();
+    config.set("bootstrap.servers", servers);
+    for (k, v) in settings {
+        config.set(k, v);
+    }
+    let Err(e) = config.create_native_config() else {
+        return Ok(());
+    };
+    if let rdkafka::error::KafkaError::ClientConfig(_, desc, key, _) = &e {
+        if let Some(s) = input.iter().rev().find(|s| &s.name == key) {
+            let why = redactor.clean(desc).replace(s.value.as_str(), "***");
+            return Err(format!("{}: librdkafka refuses it: {why}", s.origin()));
+        }
+    }
+    Err(format!(
+        "librdkafka refuses a client setting: {}",
+        crate::secrets::client_error(&e, settings, redactor)
+    ))
 }
