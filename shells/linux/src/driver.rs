@@ -486,7 +486,12 @@ impl Driver {
                 text.push_str(&format!("; {kept}, next try in {}", human(retry)));
             }
         }
-        match event.level() {
+        // The agent's startup line already says why reporting is off.
+        let level = match event {
+            Event::Disabled { .. } => Level::Debug,
+            e => e.level(),
+        };
+        match level {
             Level::Debug => self.log.debug(&text),
             Level::Info => self.log.info(&text),
             Level::Warn => self.log.warn(&text),

@@ -141,7 +141,8 @@ impl Setup {
 
     /// Why the Kafka version is unknown, and where it was looked for.
     pub(crate) fn version_warning(&self) -> Option<String> {
-        (!self.versions.found()).then(|| {
+        // Nothing is reported: the version does not matter.
+        (!self.versions.found() && self.reporter.enabled).then(|| {
             let searched: Vec<String> = self
                 .versions
                 .searched
