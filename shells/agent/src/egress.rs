@@ -86,3 +86,20 @@ pub(crate) fn destinations(setup: &Setup, pending: Sinks) -> String {
     }
     to.join("; ")
 }
+
+/// Each target as the ledger names it: the topic (with its servers), then the HTTPS and the
+/// HTTP endpoint's URLs.
+pub(crate) fn targets(setup: &Setup) -> [String; 3] {
+    let c = &setup.config;
+    let topic = match (c.topic(), &setup.connection) {
+        (Some(t), Ok(b)) => format!("topic {t} via {}", b.servers),
+        (Some(t), Err(_)) => format!("topic {t}"),
+        (None, _) => "topic (off)".to_owned(),
+    };
+    let post = |url: Option<&str>| url.map_or("(off)".to_owned(), |u| format!("POST {u}"));
+    [
+        topic,
+        post(c.secure_endpoint()),
+        post(c.insecure_endpoint()),
+    ]
+}

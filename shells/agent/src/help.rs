@@ -6,7 +6,9 @@ const DEFAULT_WIDTH: usize = 80;
 
 /// The terminal's width: `COLUMNS`, else the terminal's own, else 80; at least 40.
 pub(crate) fn width() -> usize {
-    let from_env = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok());
+    let from_env = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok());
     from_env
         .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
         .unwrap_or(DEFAULT_WIDTH)
@@ -69,7 +71,10 @@ mod tests {
         let mut out = String::new();
         table(
             &mut out,
-            &[("66", "the file is missing, unreadable, not a regular file, or larger than 16 MiB")],
+            &[(
+                "66",
+                "the file is missing, unreadable, not a regular file, or larger than 16 MiB",
+            )],
             40,
         );
         assert_eq!(

@@ -68,7 +68,7 @@ The agent reads the broker's own server.properties exactly as the broker does (j
 /// configured in the broker's server.properties.
 #[derive(Debug, Parser)]
 #[command(name = "support-metrics-agent", version)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -129,7 +129,34 @@ enum Command {
         dir: Option<PathBuf>,
     },
     /// Print the exact bytes the next cycle would send, and where; send nothing.
-    Preview(Broker),
+    Preview {
+        #[command(flatten)]
+        broker: Broker,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What left this machine: every record a sink took, where and when, byte for byte (the
+    /// ledger beside the spool keeps the last 400 days, at most 10000 entries).
+    History {
+        #[command(flatten)]
+        broker: Broker,
+        /// Print a JSON array instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Only what was sent since DATE (UTC): YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+    /// Whether an agent runs on this spool, each sink's last success and last error (in
+    /// words), the next report due, and the records waiting in the spool.
+    Status {
+        #[command(flatten)]
+        broker: Broker,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the effective Proactive Support settings, where each came from, and warnings.
     Config {
         #[command(flatten)]
@@ -158,11 +185,15 @@ fn main() -> ExitCode {
     let matches = command.get_matches_mut();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let broker = match &cli.command {
-        Command::Run(b) | Command::Once(b) | Command::Preview(b) => Some(b),
+        Command::Run(b) | Command::Once(b) => Some(b),
+        Command::Preview { broker, .. }
+        | Command::History { broker, .. }
+        | Command::Status { broker, .. } => Some(broker),
         Command::Config { broker, .. } => Some(broker),
         Command::Demo { .. } => None,
     };
-    if broker.is_some_and(|b| b.config.is_none()) && !std::path::Path::new(DEFAULT_CONFIG).exists() {
+    if broker.is_some_and(|b| b.config.is_none()) && !std::path::Path::new(DEFAULT_CONFIG).exists()
+    {
         command
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
@@ -202,7 +233,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(broker) => commands::run::run(&broker),
         Command::Once(broker) => commands::run::once(&broker),
         Command::Demo { dir } => commands::demo::run(dir),
-        Command::Preview(broker) => commands::preview::run(&broker),
+        Command::Preview { broker, json } => commands::preview::run(&broker, json),
+        Command::History {
+            broker,
+            json,
+            since,
+        } => commands::history::run(&broker, json, since.as_deref()),
+        Command::Status { broker, json } => commands::status::run(&broker, json),
     }
 }
 

@@ -11,8 +11,15 @@ use support_metrics_tests::servers::{TestCa, TestServer};
 
 /// Rust names that must never reach an operator.
 const INTERNALS: [&str; 9] = [
-    "Sinks(", "Topic(", "Transport(", "Status(", "Retriable", "(Running)", "DoNotTrack",
-    "Disabled", "Tls)",
+    "Sinks(",
+    "Topic(",
+    "Transport(",
+    "Status(",
+    "Retriable",
+    "(Running)",
+    "DoNotTrack",
+    "Disabled",
+    "Tls)",
 ];
 
 #[track_caller]
@@ -64,7 +71,10 @@ fn failures_in_words_with_cause_and_address() {
             .to_owned()
     };
     let tls = warn("the HTTPS endpoint");
-    assert!(tls.contains("certificate signed by an unknown authority"), "{tls}");
+    assert!(
+        tls.contains("certificate signed by an unknown authority"),
+        "{tls}"
+    );
     assert!(tls.contains(&https.url("/anon")), "{tls}");
     let topic = warn("to the topic");
     assert!(topic.contains("127.0.0.1:1"), "{topic}");
@@ -97,18 +107,36 @@ fn journal_priorities_under_systemd() {
         };
         assert!(line.starts_with(priority), "{line}");
     }
-    assert!(err.contains("<4>support-metrics-agent WARN could not deliver record #1"), "{err}");
+    assert!(
+        err.contains("<4>support-metrics-agent WARN could not deliver record #1"),
+        "{err}"
+    );
     // A fatal error is priority 3.
-    let bad = Site::new("operator-journal-bad", "confluent.support.metrics.enable=maybe\n");
-    let out = bad.command("once").env("JOURNAL_STREAM", "8:1").output().unwrap();
+    let bad = Site::new(
+        "operator-journal-bad",
+        "confluent.support.metrics.enable=maybe\n",
+    );
+    let out = bad
+        .command("once")
+        .env("JOURNAL_STREAM", "8:1")
+        .output()
+        .unwrap();
     exit(&out, 78);
-    assert!(stderr(&out).starts_with("<3>support-metrics-agent: "), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("<3>support-metrics-agent: "),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn reporting_off_is_information_not_a_warning() {
     let site = Site::new("operator-off", "confluent.support.metrics.enable=false\n");
-    let out = site.command("once").env("JOURNAL_STREAM", "8:1").output().unwrap();
+    let out = site
+        .command("once")
+        .env("JOURNAL_STREAM", "8:1")
+        .output()
+        .unwrap();
     exit(&out, 0);
     let err = stderr(&out);
     in_words(&err);
@@ -131,7 +159,7 @@ fn run_says_when_the_next_report_is_due_and_stops_on_sighup() {
             http.url("/anon")
         ),
     );
-    let mut child = site
+    let child = site
         .command("run")
         .env("SUPPORT_METRICS_LOG", "info")
         .stderr(Stdio::piped())
@@ -145,7 +173,11 @@ fn run_says_when_the_next_report_is_due_and_stops_on_sighup() {
     assert_eq!(http.count(), 1, "first report");
     std::thread::sleep(Duration::from_millis(300));
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
     let out = child.wait_with_output().unwrap();
     exit(&out, 0);
     let err = stderr(&out);
@@ -177,7 +209,12 @@ fn help_lists_environment_and_exit_codes_in_order() {
             .unwrap();
         exit(&out, 0);
         let text = stdout(&out);
-        for var in ["SUPPORT_METRICS_LOG", "DO_NOT_TRACK", "NO_PROXY", "STATE_DIRECTORY"] {
+        for var in [
+            "SUPPORT_METRICS_LOG",
+            "DO_NOT_TRACK",
+            "NO_PROXY",
+            "STATE_DIRECTORY",
+        ] {
             assert!(text.contains(var), "{verb}: {var} missing:\n{text}");
         }
         assert!(!text.contains("README"), "{verb}: {text}");
@@ -189,7 +226,10 @@ fn help_lists_environment_and_exit_codes_in_order() {
             .filter_map(|l| l.split_whitespace().next()?.parse().ok())
             .collect();
         assert_eq!(codes, [0, 1, 2, 65, 66, 69, 73, 74, 75, 78], "{verb}");
-        assert!(text.lines().all(|l| l.chars().count() <= 60), "{verb}:\n{text}");
+        assert!(
+            text.lines().all(|l| l.chars().count() <= 60),
+            "{verb}:\n{text}"
+        );
     }
 }
 
@@ -203,7 +243,9 @@ fn a_byte_order_mark_is_named() {
     exit(&out, 0);
     let shown = stdout(&out);
     assert!(
-        shown.contains("line 1: the key \"confluent.support.metrics.enable\" begins with a byte-order mark"),
+        shown.contains(
+            "line 1: the key \"confluent.support.metrics.enable\" begins with a byte-order mark"
+        ),
         "{shown}"
     );
 }
@@ -212,7 +254,10 @@ fn a_byte_order_mark_is_named() {
 /// `once` agree.
 #[test]
 fn one_spool_for_every_command() {
-    let site = Site::new("operator-spool", "confluent.support.metrics.spool.dir=state/spool\n");
+    let site = Site::new(
+        "operator-spool",
+        "confluent.support.metrics.spool.dir=state/spool\n",
+    );
     let absolute = site.dir.join("state/spool");
     let out = Command::new(BIN)
         .args(["config", "--json", "--config"])

@@ -15,14 +15,16 @@ use support_metrics_core::reporter::{
     RemoveReason, Reporter, ReporterConfig, Sink, Sinks, SpoolOp, Target, TopicResult,
     TransportError, MAX_REJECTIONS,
 };
-use support_metrics_core::wire::CollectorState;
 use support_metrics_core::time::Instant;
 use support_metrics_core::token::BrokerToken;
+use support_metrics_core::wire::CollectorState;
 
 use crate::customer::{collect_customer, CustomerSource};
+use crate::ledger::{self, Ledger};
 use crate::log::Log;
 use crate::sinks::{Destinations, HttpSink, Notice, TopicSink};
 use crate::spool::Spool;
+use crate::status::Status;
 use crate::utc::{human, rfc3339};
 
 /// Something for the loop.
@@ -104,6 +106,10 @@ pub struct Driver {
     last_detail: [Option<String>; 3],
     /// A one-cycle run: no "next try" to announce.
     once: bool,
+    /// Where deliveries are written down, with each target's description; and the state
+    /// `status` shows. Off unless [`Driver::with_ledger`].
+    ledger: Option<(Ledger, [String; 3])>,
+    status: Status,
     log: Log,
 }
 
@@ -145,6 +151,8 @@ impl Driver {
             customer: None,
             last_detail: Default::default(),
             once: false,
+            ledger: None,
+            status: Status::default(),
             log,
         })
     }
@@ -169,6 +177,49 @@ impl Driver {
 
     fn now(&self) -> Instant {
         Instant::from_millis(u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Writes every delivery to the ledger beside the spool and keeps `status.json` there;
+    /// `destinations` describe the topic, HTTPS and HTTP targets, in that order.
+    pub fn with_ledger(mut self, destinations: [String; 3]) -> Self {
+        self.ledger = Some((Ledger::new(self.spool.dir()), destinations));
+        self
+    }
+
+    /// A sink took record `id`: written down, byte for byte.
+    fn delivered(&mut self, id: RecordId, target: Target) {
+        let Some((ledger, destinations)) = &self.ledger else {
+            return;
+        };
+        let unix = unix_now();
+        let record = match self.cache.get(&id.0) {
+            Some(b) => Ok(b.clone()),
+            None => self.spool.read(id),
+        };
+        let written = record.and_then(|record| {
+            ledger.append(&ledger::Entry {
+                unix,
+                destination: destinations[target_index(target)].clone(),
+                record,
+            })
+        });
+        if let Err(e) = written {
+            self.log.warn(&format!(
+                "ledger {}: cannot write down record {id}: {e}",
+                ledger.path().display()
+            ));
+        }
+        self.status.sinks[target_index(target)].last_success = Some(unix);
+        self.save_status();
+    }
+
+    fn save_status(&self) {
+        if self.ledger.is_some() {
+            if let Err(e) = self.status.save(self.spool.dir()) {
+                self.log
+                    .debug(&format!("cannot write the status file: {e}"));
+            }
+        }
     }
 
     /// Runs until the reporter stops: after a shutdown request, or once its one cycle is
@@ -239,10 +290,16 @@ impl Driver {
         match msg {
             Msg::Topic(id, result, detail) => {
                 self.last_detail[target_index(Target::Topic)] = detail;
+                if result == TopicResult::Delivered {
+                    self.delivered(id, Target::Topic);
+                }
                 self.feed(Input::TopicResult { now, id, result });
             }
             Msg::Http(id, target, result, notice, detail) => {
                 self.last_detail[target_index(target)] = detail;
+                if matches!(result, HttpResult::Status(s) if (200..300).contains(&s)) {
+                    self.delivered(id, target);
+                }
                 if let Some(n) = notice {
                     if self.last_notice.as_ref() != Some(&n) {
                         if let Some(text) = &n.information_for_user {
@@ -469,10 +526,21 @@ impl Driver {
     fn event(&mut self, event: Event) {
         let detail = match event {
             Event::Failed { target, .. } => self.last_detail[target_index(target)].as_deref(),
-            Event::FellBack { .. } => self.last_detail[target_index(Target::SecureEndpoint)].as_deref(),
+            Event::FellBack { .. } => {
+                self.last_detail[target_index(Target::SecureEndpoint)].as_deref()
+            }
             _ => None,
         };
         let mut text = describe(&event, detail);
+        let failed = match event {
+            Event::Failed { target, .. } => Some(target),
+            Event::FellBack { .. } => Some(Target::SecureEndpoint),
+            _ => None,
+        };
+        if let Some(target) = failed {
+            self.status.sinks[target_index(target)].last_error = Some((unix_now(), text.clone()));
+            self.save_status();
+        }
         if let Event::Failed { id, retry_in, .. } = event {
             let kept = if self.volatile.contains(&id.0) {
                 "kept in memory only (not in the spool)"
@@ -497,14 +565,32 @@ impl Driver {
             Level::Warn => self.log.warn(&text),
             Level::Error => self.log.error(&text),
         }
-        if let Event::Collected { state: CollectorState::Running, .. } = event {
+        if let Event::Collected {
+            state: CollectorState::Running,
+            ..
+        } = event
+        {
             if !self.once {
-                let wait = self.reporter.next_report().as_millis().saturating_sub(self.now().as_millis());
+                let wait = self
+                    .reporter
+                    .next_report()
+                    .as_millis()
+                    .saturating_sub(self.now().as_millis());
                 let due = SystemTime::now() + Duration::from_millis(wait);
-                self.log.info(&format!("next report due at {}", rfc3339(due)));
+                self.log
+                    .info(&format!("next report due at {}", rfc3339(due)));
+                self.status.next_report_due =
+                    due.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
+                self.save_status();
             }
         }
     }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn target_index(t: Target) -> usize {

@@ -68,19 +68,32 @@ const BOM_AS_LATIN1: &str = "\u{ef}\u{bb}\u{bf}";
 fn invisible_warning(key: &str, line: u32) -> Option<String> {
     // Java reads the file as Latin-1: a UTF-8 editor's invisible character arrives as two or
     // three Latin-1 characters. Read it back as UTF-8 to name it.
-    let bytes: Option<Vec<u8>> = key.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    let bytes: Option<Vec<u8>> = key
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect();
     let utf8 = bytes.and_then(|b| String::from_utf8(b).ok());
     let key = match &utf8 {
         Some(k) if !key.starts_with(BOM_AS_LATIN1) => k.as_str(),
         _ => key,
     };
     let (what, visible) = if let Some(rest) = key.strip_prefix(BOM_AS_LATIN1) {
-        ("begins with a byte-order mark (bytes EF BB BF: the file was saved as UTF-8 with BOM)".to_owned(), rest.to_owned())
+        (
+            "begins with a byte-order mark (bytes EF BB BF: the file was saved as UTF-8 with BOM)"
+                .to_owned(),
+            rest.to_owned(),
+        )
     } else if let Some(rest) = key.strip_prefix('\u{feff}') {
-        ("begins with a byte-order mark (U+FEFF)".to_owned(), rest.to_owned())
+        (
+            "begins with a byte-order mark (U+FEFF)".to_owned(),
+            rest.to_owned(),
+        )
     } else {
         let c = key.chars().find(|&c| is_invisible(c))?;
-        (format!("holds an invisible character (U+{:04X})", u32::from(c)), key.replace(is_invisible, ""))
+        (
+            format!("holds an invisible character (U+{:04X})", u32::from(c)),
+            key.replace(is_invisible, ""),
+        )
     };
     Some(format!(
         "line {line}: the key {visible:?} {what}: the broker reads it as a different key than it looks; remove it"

@@ -31,6 +31,9 @@ use support_metrics_core::reporter::{RecordId, Sink, Sinks};
 use support_metrics_core::token::BrokerToken;
 use support_metrics_core::wire::{check_record, MAX_RECORD_LEN};
 
+use crate::ledger::LEDGER_FILE;
+use crate::status::STATUS_FILE;
+
 const PREFIX: &str = "record-";
 const SUFFIX: &str = ".json";
 /// The prefix of every temp file the agent writes (spool records, the trust bundle).
@@ -376,8 +379,15 @@ fn scan(dir: &Path) -> io::Result<Vec<(String, Found)>> {
     let mut ids = BTreeMap::new();
     for entry in fs::read_dir(dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        let kind = if [LOCK_FILE, QUARANTINE_DIR, TRUST_BUNDLE, TOKEN_KEY].contains(&name.as_str())
-        {
+        let own = [
+            LOCK_FILE,
+            QUARANTINE_DIR,
+            TRUST_BUNDLE,
+            TOKEN_KEY,
+            LEDGER_FILE,
+            STATUS_FILE,
+        ];
+        let kind = if own.contains(&name.as_str()) {
             Found::Own
         } else if is_temp(&name) {
             Found::Temp
@@ -452,6 +462,34 @@ fn checked_record(path: &Path) -> Result<(Vec<u8>, BrokerToken), String> {
     }
     let token = check_record(&bytes).map_err(|e| e.to_string())?.token;
     Ok((bytes, token))
+}
+
+/// Whether a process holds the lock of the spool in `dir`, and its pid when it wrote one:
+/// `None` when nobody does (or there is no spool). Takes nothing and creates nothing.
+pub fn lock_holder(dir: &Path) -> Option<Option<u32>> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(dir.join(LOCK_FILE))
+        .ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => None,
+        Err(_) => {
+            let mut text = String::new();
+            let _ = Read::by_ref(&mut file).take(32).read_to_string(&mut text);
+            Some(text.trim().parse().ok())
+        }
+    }
+}
+
+/// Record files in `dir` by their names (nothing is read: the daemon may hold the lock).
+pub fn record_count(dir: &Path) -> usize {
+    fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| parse_name(&e.file_name().to_string_lossy()).is_some())
+            .count()
+    })
 }
 
 /// Takes the spool's lock, waiting at most `wait`; writes our pid into the lock file.

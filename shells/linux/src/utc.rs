@@ -10,7 +10,9 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// `2026-12-01T19:21:16.042Z`.
 pub fn rfc3339_millis(t: SystemTime) -> String {
-    let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_millis());
+    let ms = t
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_millis());
     let (y, mo, d, h, mi, s) = utc(t);
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
 }
@@ -39,6 +41,51 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A date an operator types, as seconds since the Unix epoch (UTC): `YYYY-MM-DD`,
+/// `YYYY-MM-DDTHH:MM[:SS]` with an optional `Z`.
+pub fn parse_date(text: &str) -> Option<u64> {
+    let text = text.trim().trim_end_matches(['Z', 'z']);
+    let (date, time) = match text.split_once(['T', 't', ' ']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (text, None),
+    };
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut secs = 0;
+    if let Some(t) = time {
+        let parts: Vec<u64> = t
+            .split(':')
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        let (h, mi, s) = match parts[..] {
+            [h, mi] => (h, mi, 0),
+            [h, mi, s] => (h, mi, s),
+            _ => return None,
+        };
+        if h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        secs = h * 3600 + mi * 60 + s;
+    }
+    let days = days_from_civil(y, m, day);
+    let back = civil_from_days(days);
+    (back == (y, m as u32, day as u32)).then(|| days as u64 * 86_400 + secs)
+}
+
+/// (year, month, day) to days since 1970-01-01 (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// A duration in the largest whole unit that keeps it readable: `950 ms`, `31 s`, `5 min`,
@@ -70,6 +117,24 @@ mod tests {
             rfc3339_millis(UNIX_EPOCH + Duration::from_millis(1_042)),
             "1970-01-01T00:00:01.042Z"
         );
+    }
+
+    #[test]
+    fn dates_operators_type() {
+        assert_eq!(parse_date("2026-12-01"), Some(1_796_083_200));
+        assert_eq!(parse_date("2026-12-01T19:13:17Z"), Some(1_796_152_397));
+        assert_eq!(parse_date("2026-12-01 19:13"), Some(1_796_152_380));
+        assert_eq!(parse_date("2000-02-29"), Some(951_782_400));
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "yesterday",
+            "2026-12-01T25:00",
+            "1969-12-31",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -14,9 +14,9 @@ use rdkafka::mocking::MockCluster;
 use support_metrics_bundle::{absolute, default_file_name, read_topic, write_bundle, Source};
 use support_metrics_core::config::DEFAULT_TOPIC;
 use support_metrics_core::reporter::RunMode;
-use support_metrics_linux::log::count;
 use support_metrics_linux::client::Connection;
 use support_metrics_linux::driver::Mode;
+use support_metrics_linux::log::count;
 
 use super::run::driver;
 use super::setup::Setup;

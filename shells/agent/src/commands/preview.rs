@@ -5,16 +5,16 @@ use std::process::ExitCode;
 
 use support_metrics_core::reporter::{Facts, Input, Output, Reporter, RunMode, SpoolOp};
 use support_metrics_core::time::Instant;
-use support_metrics_linux::log::count;
 use support_metrics_linux::customer::collect_customer;
 use support_metrics_linux::driver::os_random;
+use support_metrics_linux::log::count;
 use support_metrics_linux::spool::{Spool, QUARANTINE_DIR};
 
 use super::run::SPOOL_WAIT;
 use super::setup::Setup;
 use crate::{egress, Broker};
 
-pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(broker: &Broker, as_json: bool) -> anyhow::Result<ExitCode> {
     let setup = Setup::new(broker, RunMode::OneCycle)?;
     setup.log_warnings();
     let mut out = std::io::stdout().lock();
@@ -101,6 +101,33 @@ pub(crate) fn run(broker: &Broker) -> anyhow::Result<ExitCode> {
     drain(&mut reporter, &mut new_record);
     if let Some((id, bytes)) = new_record {
         listed.push((id, sinks, bytes, false));
+    }
+    if as_json {
+        let records: Vec<serde_json::Value> = listed
+            .iter()
+            .map(|(id, pending, bytes, from_spool)| {
+                serde_json::json!({
+                    "id": id,
+                    "fromSpool": from_spool,
+                    "destinations": egress::destinations(&setup, *pending),
+                    "bytes": bytes.len(),
+                    "record": String::from_utf8_lossy(bytes),
+                })
+            })
+            .collect();
+        let refused: Vec<serde_json::Value> = peeked
+            .refused
+            .iter()
+            .map(|r| serde_json::json!({"name": r.name, "why": r.why}))
+            .collect();
+        let value = serde_json::json!({
+            "reporting": setup.egress(),
+            "sent": false,
+            "records": records,
+            "notRecords": refused,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(ExitCode::SUCCESS);
     }
     writeln!(out, "{}", setup.egress())?;
     writeln!(

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support_metrics_core::reporter::RunMode;
-use support_metrics_linux::log::{count, Log};
 use support_metrics_linux::broker::{watch_listener, watch_process, Watch};
 use support_metrics_linux::driver::{Driver, Mode, Msg};
+use support_metrics_linux::log::{count, Log};
 use support_metrics_linux::sinks::Destinations;
 
 use super::setup::{Setup, Up};
@@ -33,7 +33,8 @@ pub(super) fn driver(
         setup.facts.clone(),
         sinks,
         setup.log,
-    )?;
+    )?
+    .with_ledger(egress::targets(setup));
     Ok(match setup.customer_source() {
         Some(source) => driver.with_customer(source),
         None => driver,

@@ -340,6 +340,14 @@ pub(crate) fn do_not_track() -> bool {
         .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false"))
 }
 
+/// The spool directory of `broker`'s config, without deciding anything else (for `history`
+/// and `status`, which read what the daemon left).
+pub(crate) fn spool_dir_of(broker: &Broker) -> anyhow::Result<PathBuf> {
+    let file = PropertiesFile::read(broker.config())?;
+    let (config, _) = file.config()?;
+    Ok(spool_dir(&config, broker.config()))
+}
+
 /// Where the service keeps its state, and so the one spool every command shares.
 const STATE_HOME: &str = "/var/lib/support-metrics";
 
@@ -373,5 +381,8 @@ fn can_create_in(parent: &Path) -> bool {
     let (Ok(dir), Ok(me)) = (std::fs::metadata(parent), std::fs::metadata("/proc/self")) else {
         return false;
     };
-    dir.is_dir() && (me.uid() == 0 || (dir.uid() == me.uid() && dir.mode() & 0o200 != 0) || dir.mode() & 0o002 != 0)
+    dir.is_dir()
+        && (me.uid() == 0
+            || (dir.uid() == me.uid() && dir.mode() & 0o200 != 0)
+            || dir.mode() & 0o002 != 0)
 }
