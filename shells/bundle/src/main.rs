@@ -94,6 +94,9 @@ enum Command {
     Inspect {
         /// The bundle.
         file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -101,7 +104,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Verify { file }) => run_verify(&file),
-        Some(Command::Inspect { file }) => run_inspect(&file),
+        Some(Command::Inspect { file, json }) => run_inspect(&file, json),
         None => run_create(cli.create),
     };
     match result {
@@ -166,10 +169,18 @@ fn run_verify(file: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_inspect(file: &Path) -> anyhow::Result<ExitCode> {
+fn run_inspect(file: &Path, as_json: bool) -> anyhow::Result<ExitCode> {
     bundle_file(file)?;
     let mut out = std::io::stdout().lock();
-    inspect(file, &mut out)?;
+    let (_, mismatched) = inspect(file, &mut out, as_json)?;
+    if mismatched > 0 {
+        return Err(BundleError::Corrupt(format!(
+            "{} does not match its manifest: {mismatched} entr{} flagged HASH MISMATCH",
+            absolute(file).display(),
+            if mismatched == 1 { "y" } else { "ies" }
+        ))
+        .into());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -281,9 +292,11 @@ struct ProgressDisplay {
 impl ProgressDisplay {
     fn new() -> Self {
         use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
         ProgressDisplay {
-            terminal: std::io::stderr().is_terminal(),
-            last: None,
+            terminal,
+            // Without a terminal the first line comes after the interval, not at 0 records.
+            last: (!terminal).then(std::time::Instant::now),
             latest: Default::default(),
             drawn: false,
         }
@@ -294,7 +307,7 @@ impl ProgressDisplay {
         let every = if self.terminal {
             Duration::from_millis(100)
         } else {
-            Duration::from_secs(5)
+            Duration::from_secs(3)
         };
         let now = std::time::Instant::now();
         if self.last.is_some_and(|t| now.duration_since(t) < every) {
@@ -332,9 +345,13 @@ impl ProgressDisplay {
         }
     }
 
+    /// The final count, on a line of its own (with a terminal, the bar's last state).
     fn finish(&mut self) {
-        if self.terminal && self.drawn {
-            self.draw();
+        if self.terminal && !self.drawn {
+            return;
+        }
+        self.draw();
+        if self.terminal {
             let _ = writeln!(std::io::stderr());
         }
     }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use support_metrics_core::wire::{check_record, MAX_RECORD_LEN};
-use support_metrics_linux::utc::rfc3339;
+use support_metrics_linux::utc::{rfc3339, rfc3339_secs, utc};
 
 use crate::{BundleError, Records};
 
@@ -33,9 +33,26 @@ pub struct Summary {
 
 /// `support-metrics-<topic>.<UTC yyyyMMdd-HHmmss>.zip`
 pub fn default_file_name(topic: &str, now: SystemTime) -> String {
-    use support_metrics_linux::utc::utc;
     let (y, mo, d, h, mi, se) = utc(now);
     format!("support-metrics-{topic}.{y:04}{mo:02}{d:02}-{h:02}{mi:02}{se:02}.zip")
+}
+
+/// A zip entry's time: the record's own `timestamp` (UTC; zip times have no zone), else now.
+fn entry_time(value: &[u8]) -> zip::DateTime {
+    let secs = serde_json::from_slice::<Value>(value)
+        .ok()
+        .and_then(|v| v["timestamp"].as_u64());
+    let when = secs.map_or_else(SystemTime::now, |s| {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)
+    });
+    let (y, mo, d, h, mi, se) = utc(when);
+    u16::try_from(y)
+        .ok()
+        .and_then(|y| {
+            zip::DateTime::from_date_and_time(y, mo as u8, d as u8, h as u8, mi as u8, se as u8)
+                .ok()
+        })
+        .unwrap_or_default()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -110,6 +127,7 @@ fn write_to(records: &Records, topic: &str, tmp: &Path) -> Result<Summary, Bundl
         }
         let name = format!("records/{partition}-{offset}");
         let options = if value.len() < SMALL { stored } else { options };
+        let options = options.last_modified_time(entry_time(value));
         zip.start_file(name.as_str(), options).map_err(zipe)?;
         zip.write_all(value).map_err(io)?;
         if hashes.len() > 1 {
@@ -247,41 +265,102 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
     })
 }
 
-/// Writes one line per record: its name and, when it is one of ours, the decoded record.
-pub fn inspect(path: &Path, out: &mut impl Write) -> Result<Summary, BundleError> {
+/// Lists the records of a bundle: each entry's name, its record's time (RFC 3339), whether
+/// its SHA-256 matches the manifest (a mismatch is flagged `HASH MISMATCH`), and the record
+/// as escaped JSON when it is one of ours (anything else by its size). With `as_json`, one
+/// JSON object instead. Returns the summary and how many entries did not match.
+pub fn inspect(
+    path: &Path,
+    out: &mut impl Write,
+    as_json: bool,
+) -> Result<(Summary, usize), BundleError> {
     let (mut archive, manifest) = open(path)?;
     let io = |e: std::io::Error| BundleError::Other(e.to_string());
-    // JSON values print escaped: no control character of the file reaches the terminal.
-    writeln!(
-        out,
-        "topic {} (cluster {}), created {}",
-        manifest["topic"], manifest["clusterId"], manifest["createdAt"]
-    )
-    .map_err(io)?;
     let mut names: Vec<String> = archive
         .file_names()
         .filter_map(|n| n.ok().map(|n| n.into_owned()))
         .filter(|n| n != MANIFEST)
         .collect();
     names.sort_by_key(|n| entry_key(n));
+    if !as_json {
+        // JSON values print escaped: no control character of the file reaches the terminal.
+        writeln!(
+            out,
+            "topic {} (cluster {}), created {}",
+            manifest["topic"], manifest["clusterId"], manifest["createdAt"]
+        )
+        .map_err(io)?;
+    }
+    let mut mismatched = 0;
+    let mut listed = Vec::new();
     for name in &names {
         let mut entry = archive
             .by_name(name)
             .map_err(|e| BundleError::Corrupt(e.to_string()))?;
         let bytes = read_entry(&mut entry, name)?;
+        let matches = manifest["sha256"][name.as_str()].as_str()
+            == Some(hex(&Sha256::digest(&bytes)).as_str());
+        if !matches {
+            mismatched += 1;
+        }
         // Only a record of ours is shown, and as JSON (escaped); anything else by its size.
-        let shown = match serde_json::from_slice::<Value>(&bytes) {
-            Ok(v) if check_record(&bytes).is_ok() => v.to_string(),
-            _ => format!("({} bytes, not a support-metrics record)", bytes.len()),
+        let record = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(v) if check_record(&bytes).is_ok() => Some(v),
+            _ => None,
         };
-        writeln!(out, "{name}: {shown}").map_err(io)?;
+        let time = record
+            .as_ref()
+            .and_then(|r| r["timestamp"].as_u64())
+            .and_then(rfc3339_secs);
+        if as_json {
+            let (partition, offset) = entry_key(name).unwrap_or_default();
+            listed.push(json!({
+                "entry": name,
+                "partition": partition,
+                "offset": offset,
+                "time": time,
+                "sha256Matches": matches,
+                "bytes": bytes.len(),
+                "record": record,
+            }));
+            continue;
+        }
+        let shown = match &record {
+            Some(v) => v.to_string(),
+            None => format!("({} bytes, not a support-metrics record)", bytes.len()),
+        };
+        let flag = if matches { "" } else { " HASH MISMATCH" };
+        writeln!(
+            out,
+            "{name} {}{flag}: {shown}",
+            time.as_deref().unwrap_or("-")
+        )
+        .map_err(io)?;
+    }
+    if as_json {
+        let value = json!({
+            "topic": manifest["topic"],
+            "clusterId": manifest["clusterId"],
+            "createdAt": manifest["createdAt"],
+            "records": listed,
+            "mismatched": mismatched,
+        });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )
+        .map_err(io)?;
     }
     let partitions = manifest["partitions"].as_array().map_or(0, Vec::len);
-    Ok(Summary {
-        records: names.len(),
-        partitions,
-        skipped: manifest_skipped(&manifest),
-    })
+    Ok((
+        Summary {
+            records: names.len(),
+            partitions,
+            skipped: manifest_skipped(&manifest),
+        },
+        mismatched,
+    ))
 }
 
 fn manifest_skipped(manifest: &Value) -> usize {
@@ -375,13 +454,17 @@ mod tests {
             }
         );
         let mut out = Vec::new();
-        inspect(&path, &mut out).unwrap();
+        inspect(&path, &mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("records/0-0: {\"timestamp\":1"), "{text}");
         assert!(
-            text.contains("records/0-1: (5 bytes, not a support-metrics record)"),
+            text.contains("records/0-0 1970-01-01T00:00:01Z: {\"timestamp\":1"),
             "{text}"
         );
+        assert!(
+            text.contains("records/0-1 -: (5 bytes, not a support-metrics record)"),
+            "{text}"
+        );
+        assert!(!text.contains("MISMATCH"), "{text}");
         // Entry names are relative, whatever the output path.
         let mut archive = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
         assert!(archive
@@ -417,6 +500,23 @@ mod tests {
             err.to_string().contains("records/0-1: SHA-256 differs"),
             "{err}"
         );
+        // inspect lists everything, and flags what does not match.
+        let mut out = Vec::new();
+        let (_, mismatched) = inspect(&tampered, &mut out, false).unwrap();
+        assert_eq!(mismatched, 1);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("records/0-1 - HASH MISMATCH: (5 bytes"),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        inspect(&tampered, &mut out, true).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["mismatched"], 1);
+        assert_eq!(v["records"][0]["time"], "1970-01-01T00:00:01Z");
+        assert_eq!(v["records"][0]["sha256Matches"], true);
+        assert_eq!(v["records"][1]["sha256Matches"], false);
+        assert_eq!(v["records"][0]["record"]["collectorState"], 2);
         assert!(std::fs::read_dir(&dir).unwrap().all(|e| !e
             .unwrap()
             .file_name()

@@ -308,3 +308,72 @@ fn running_out_of_time_is_incomplete_not_a_bundle() {
         other => panic!("{other:?}"),
     }
 }
+
+/// In the Kafka tools' and kcat's words: `-b`, `--consumer-property` (and its old name
+/// `--client-property`); the zip's entries carry the record's time; `inspect` shows RFC 3339
+/// times and has `--json`; without a terminal the progress ends with the final count.
+#[test]
+fn kafka_tool_habits() {
+    let servers = broker();
+    let topic = topic_name("habits");
+    create_topic(&servers, &topic, 1);
+    let record =
+        String::from_utf8_lossy(OURS).replace("\"timestamp\":1,", "\"timestamp\":1796152397,");
+    produce(&servers, &topic, 0, record.as_bytes());
+    let dir = scratch_dir("bundle-habits");
+    for (flag, name) in [
+        ("--consumer-property", "a.zip"),
+        ("--client-property", "b.zip"),
+    ] {
+        let out = bundle(
+            &dir,
+            &[
+                "-b",
+                &servers,
+                "--topic",
+                &topic,
+                flag,
+                "client.id=habits",
+                "--file",
+                name,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            err.contains("read 1/1 records, 1/1 partitions complete"),
+            "{err}"
+        );
+        assert!(text(&out).contains("with 1 record\n"), "{}", text(&out));
+    }
+    let path = dir.join("a.zip");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let entry = archive.by_name("records/0-0").unwrap();
+    let t = entry.last_modified().unwrap();
+    assert_eq!(
+        (
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ),
+        (2026, 12, 1, 19, 13, 16),
+        "the record's time (zip times have a 2 s resolution)"
+    );
+    drop(entry);
+    let out = bundle(&dir, &["inspect", "a.zip"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("records/0-0 2026-12-01T19:13:17Z: {"),
+        "{}",
+        text(&out)
+    );
+    let out = bundle(&dir, &["inspect", "--json", "a.zip"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["records"][0]["time"], "2026-12-01T19:13:17Z");
+    assert_eq!(v["records"][0]["sha256Matches"], true);
+    assert_eq!(v["records"][0]["record"]["timestamp"], 1_796_152_397);
+}
