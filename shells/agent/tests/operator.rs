@@ -309,3 +309,40 @@ fn customer_preview_says_when_cluster_facts_are_missing() {
         "{err}"
     );
 }
+
+/// A proxy that cannot be reached is named as the proxy, not taken for the endpoint.
+#[test]
+fn a_dead_proxy_is_named() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let site = Site::new(
+        "operator-proxy",
+        &format!(
+            "confluent.support.metrics.endpoint.secure=\n\
+             confluent.support.metrics.endpoint.insecure=http://collector.invalid/anon\n\
+             confluent.support.proxy=http://ops:Pr0xyPa55@127.0.0.1:{dead}\n"
+        ),
+    );
+    let out = site
+        .command("once")
+        .env("SUPPORT_METRICS_LOG", "info")
+        .output()
+        .unwrap();
+    exit(&out, 75);
+    let err = stderr(&out);
+    in_words(&err);
+    assert!(!err.contains("Pr0xyPa55"), "{err}");
+    let warn = err
+        .lines()
+        .find(|l| l.contains(" WARN could not deliver record #1 to the HTTP endpoint"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        warn.contains(&format!(
+            "POST http://collector.invalid/anon through proxy http://***@127.0.0.1:{dead}: cannot reach the proxy"
+        )),
+        "{warn}"
+    );
+}

@@ -72,13 +72,15 @@ impl HttpClient {
         // Where the request went, for the failure's words: the endpoint, and the proxy
         // (without its password) when one is used.
         let mut via = format!("POST {url}");
+        let mut proxied = false;
         if self.uses_proxy(url) {
             if let Some(proxy) = &self.proxy {
                 let shown = support_metrics_core::url::redact_credentials(proxy).to_string();
                 via = format!("POST {url} through proxy {shown}");
+                proxied = true;
                 match minreq::Proxy::new(proxy) {
                     Ok(p) => request = request.with_proxy(p),
-                    Err(e) => return transport(TransportError::Connect, &e, &via),
+                    Err(e) => return transport(TransportError::Connect, &e, &via, true),
                 }
             }
         }
@@ -96,16 +98,22 @@ impl HttpClient {
                     detail: None,
                 }
             }
-            Err(e) => transport(classify(&e), &e, &via),
+            Err(e) => transport(classify(&e), &e, &via, proxied),
         }
     }
 }
 
-fn transport(kind: TransportError, e: &minreq::Error, via: &str) -> Posted {
+fn transport(kind: TransportError, e: &minreq::Error, via: &str, proxied: bool) -> Posted {
+    // Through a proxy, a connection failure is the proxy's: said so.
+    let detail = if proxied && kind == TransportError::Connect {
+        format!("{via}: cannot reach the proxy ({})", cause(e))
+    } else {
+        format!("{via}: {}", cause(e))
+    };
     Posted {
         result: HttpResult::Transport(kind),
         notice: None,
-        detail: Some(format!("{via}: {}", cause(e))),
+        detail: Some(detail),
     }
 }
 
