@@ -44,11 +44,17 @@ setup() {
         apt-get update -qq
         apt-get install -y -qq libzookeeper-java >/dev/null
     fi
-    if ! command -v stunnel >/dev/null 2>&1; then
-        echo "installing stunnel4: the TLS and mutual-TLS front of the secured-cluster tests"
+    if ! command -v stunnel >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+        echo "installing stunnel4 and openssl: the TLS front and the test PKI of the secured-cluster tests"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
-        apt-get install -y -qq stunnel4 >/dev/null
+        apt-get install -y -qq stunnel4 openssl >/dev/null
+    fi
+    if ! command -v keytool >/dev/null 2>&1; then
+        echo "no keytool on PATH: installing a headless JDK (JKS and PKCS12 stores for the secured-cluster tests)"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq default-jdk-headless >/dev/null
     fi
     ci/tansu.sh install
 }

@@ -85,7 +85,8 @@ impl Setup {
         // Every command refuses what `once` would: a topic that cannot be reached as
         // configured is a config error before anything runs.
         if let Err(e) = &connection {
-            if reporter.sinks().contains(Sink::Topic) {
+            let sinks = reporter.sinks();
+            if sinks.contains(Sink::Topic) || (watch == Watch::Listener && !sinks.is_empty()) {
                 return Err(FileError::Client(e.clone()).into());
             }
         }
