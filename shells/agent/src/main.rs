@@ -178,7 +178,12 @@ enum Command {
 fn main() -> ExitCode {
     use clap::{CommandFactory, FromArgMatches};
     let text = help::after_help(ENVIRONMENT, EXIT_CODES, CLOSING);
+    // Once per process, for its whole life.
+    let version: &'static str = Box::leak(
+        support_metrics_linux::version::long_version(env!("CARGO_PKG_VERSION")).into_boxed_str(),
+    );
     let command = Cli::command()
+        .version(version)
         .after_help(text.clone())
         .mut_subcommands(|c| c.after_help(text.clone()));
     let mut command = command;

@@ -301,10 +301,21 @@ fn help_and_version() {
     let out = agent(&["config", "--help"]);
     let help = String::from_utf8(out.stdout).unwrap();
     assert!(help.contains("--raw") && help.contains("--json") && help.contains("--config <FILE>"));
+    // NAME VERSION (COMMIT, librdkafka X.Y.Z, TARGET)
     let out = agent(&["--version"]);
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap().trim(),
-        format!("support-metrics-agent {}", env!("CARGO_PKG_VERSION"))
+    let line = String::from_utf8(out.stdout).unwrap();
+    let prefix = format!("support-metrics-agent {} (", env!("CARGO_PKG_VERSION"));
+    let inner = line
+        .trim()
+        .strip_prefix(&prefix)
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line}"));
+    let parts: Vec<&str> = inner.split(", ").collect();
+    assert_eq!(parts.len(), 3, "{line}");
+    assert!(parts[1].starts_with("librdkafka 2."), "{line}");
+    assert!(
+        parts[2].ends_with("-linux-gnu") || parts[2].ends_with("-linux-musl"),
+        "{line}"
     );
     let out = agent(&["config"]);
     assert_eq!(
@@ -426,4 +437,33 @@ fn systemd_drop_ins_bind_the_agent_to_each_broker_unit() {
             "{broker}: {said}"
         );
     }
+}
+
+/// The shipped unit is hardened: `systemd-analyze security --offline=yes` rates its exposure
+/// "OK" (at most 2.0). Skipped where systemd is not installed.
+#[test]
+fn systemd_unit_exposure_is_ok() {
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/support-metrics-agent.service");
+    let Ok(out) = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--no-pager", unit])
+        .output()
+    else {
+        eprintln!("systemd-analyze not installed: skipped");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let score: f64 = text
+        .lines()
+        .find_map(|l| {
+            l.split("exposure level for support-metrics-agent.service: ")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no score in:\n{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(score <= 2.0, "exposure {score}:\n{text}");
 }

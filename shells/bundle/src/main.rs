@@ -101,7 +101,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    // Once per process, for its whole life.
+    let version: &'static str = Box::leak(
+        support_metrics_linux::version::long_version(env!("CARGO_PKG_VERSION")).into_boxed_str(),
+    );
+    let matches = Cli::command().version(version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Some(Command::Verify { file }) => run_verify(&file),
         Some(Command::Inspect { file, json }) => run_inspect(&file, json),

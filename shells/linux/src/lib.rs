@@ -18,4 +18,5 @@ pub mod sinks;
 pub mod spool;
 pub mod status;
 pub mod utc;
+pub mod version;
 pub mod versions;
