@@ -346,3 +346,46 @@ fn a_dead_proxy_is_named() {
         "{warn}"
     );
 }
+
+/// Without spool.dir (and outside systemd), every command uses the service's spool,
+/// `/var/lib/support-metrics/spool`, when that can be made; `config` shows it and makes
+/// nothing.
+#[test]
+fn the_default_spool_is_the_services() {
+    let dir = support_metrics_tests::scratch_dir("operator-default-spool");
+    let config = dir.join("server.properties");
+    std::fs::write(&config, "broker.id=0\n").unwrap();
+    let home = std::path::Path::new("/var/lib/support-metrics");
+    let existed = home.exists();
+    let out = Command::new(BIN)
+        .args(["config", "--json", "--config"])
+        .arg(&config)
+        .env_remove("STATE_DIRECTORY")
+        .output()
+        .unwrap();
+    exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root =
+        std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if existed || root.unwrap_or(false) {
+        assert_eq!(json["spoolDir"], "/var/lib/support-metrics/spool");
+    } else {
+        assert_eq!(
+            json["spoolDir"],
+            dir.join("support-metrics-spool").display().to_string()
+        );
+    }
+    assert_eq!(home.exists(), existed, "config made nothing");
+    // systemd's state directory wins.
+    let out = Command::new(BIN)
+        .args(["config", "--json", "--config"])
+        .arg(&config)
+        .env("STATE_DIRECTORY", dir.join("state"))
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["spoolDir"],
+        dir.join("state/spool").display().to_string()
+    );
+}
