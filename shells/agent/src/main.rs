@@ -148,6 +148,12 @@ enum Command {
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
     },
+    /// Write the man pages and shell completions (bash, zsh, fish) into DIR: for packaging.
+    #[command(hide = true)]
+    GenerateDocs {
+        /// Where: DIR/man/man1/ and DIR/completions/.
+        dir: PathBuf,
+    },
     /// Whether an agent runs on this spool, each sink's last success and last error (in
     /// words), the next report due, and the records waiting in the spool.
     Status {
@@ -175,18 +181,20 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    use clap::{CommandFactory, FromArgMatches};
+/// The command line as `--help`, the man pages and the completions show it.
+pub(crate) fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
     let text = help::after_help(ENVIRONMENT, EXIT_CODES, CLOSING);
-    // Once per process, for its whole life.
-    let version: &'static str = Box::leak(
-        support_metrics_linux::version::long_version(env!("CARGO_PKG_VERSION")).into_boxed_str(),
-    );
-    let command = Cli::command()
+    let version = support_metrics_linux::version::long_version(env!("CARGO_PKG_VERSION"));
+    Cli::command()
         .version(version)
         .after_help(text.clone())
-        .mut_subcommands(|c| c.after_help(text.clone()));
-    let mut command = command;
+        .mut_subcommands(|c| c.after_help(text.clone()))
+}
+
+fn main() -> ExitCode {
+    use clap::FromArgMatches;
+    let mut command = cli_command();
     let matches = command.get_matches_mut();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let broker = match &cli.command {
@@ -195,7 +203,7 @@ fn main() -> ExitCode {
         | Command::History { broker, .. }
         | Command::Status { broker, .. } => Some(broker),
         Command::Config { broker, .. } => Some(broker),
-        Command::Demo { .. } => None,
+        Command::Demo { .. } | Command::GenerateDocs { .. } => None,
     };
     if broker.is_some_and(|b| b.config.is_none()) && !std::path::Path::new(DEFAULT_CONFIG).exists()
     {
@@ -245,6 +253,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             since,
         } => commands::history::run(&broker, json, since.as_deref()),
         Command::Status { broker, json } => commands::status::run(&broker, json),
+        Command::GenerateDocs { dir } => {
+            for path in support_metrics_linux::docs::generate(cli_command(), &dir)? {
+                println!("{}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

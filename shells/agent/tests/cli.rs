@@ -467,3 +467,40 @@ fn systemd_unit_exposure_is_ok() {
         });
     assert!(score <= 2.0, "exposure {score}:\n{text}");
 }
+
+/// Man pages for every command and subcommand, and completions for bash, zsh and fish, come
+/// from the clap definitions (what packaging installs).
+#[test]
+fn man_pages_and_completions_generate() {
+    let dir = scratch_dir("cli-docs");
+    let out = agent(&["generate-docs", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for verb in [
+        "", "-run", "-once", "-preview", "-config", "-history", "-status", "-demo",
+    ] {
+        let page = dir.join(format!("man/man1/support-metrics-agent{verb}.1"));
+        let text =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+        assert!(
+            text.starts_with(".ie") || text.contains(".TH"),
+            "{}",
+            page.display()
+        );
+    }
+    for file in [
+        "support-metrics-agent.bash",
+        "_support-metrics-agent",
+        "support-metrics-agent.fish",
+    ] {
+        let text = std::fs::read_to_string(dir.join("completions").join(file)).unwrap();
+        assert!(text.contains("history"), "{file}");
+    }
+    // Hidden from --help: it is for packaging.
+    let help = String::from_utf8(agent(&["--help"]).stdout).unwrap();
+    assert!(!help.contains("generate-docs"), "{help}");
+}

@@ -90,6 +90,12 @@ enum Command {
         /// The bundle.
         file: PathBuf,
     },
+    /// Write the man pages and shell completions (bash, zsh, fish) into DIR: for packaging.
+    #[command(hide = true)]
+    GenerateDocs {
+        /// Where: DIR/man/man1/ and DIR/completions/.
+        dir: PathBuf,
+    },
     /// List the records of a bundle, decoded when they are support-metrics records.
     Inspect {
         /// The bundle.
@@ -100,17 +106,31 @@ enum Command {
     },
 }
 
+/// The command line as `--help`, the man pages and the completions show it.
+fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(support_metrics_linux::version::long_version(env!(
+        "CARGO_PKG_VERSION"
+    )))
+}
+
 fn main() -> ExitCode {
-    use clap::{CommandFactory, FromArgMatches};
-    // Once per process, for its whole life.
-    let version: &'static str = Box::leak(
-        support_metrics_linux::version::long_version(env!("CARGO_PKG_VERSION")).into_boxed_str(),
-    );
-    let matches = Cli::command().version(version).get_matches();
+    use clap::FromArgMatches;
+    let matches = cli_command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Some(Command::Verify { file }) => run_verify(&file),
         Some(Command::Inspect { file, json }) => run_inspect(&file, json),
+        Some(Command::GenerateDocs { dir }) => {
+            support_metrics_linux::docs::generate(cli_command(), &dir)
+                .map(|written| {
+                    for path in written {
+                        println!("{}", path.display());
+                    }
+                    ExitCode::SUCCESS
+                })
+                .map_err(Into::into)
+        }
         None => run_create(cli.create),
     };
     match result {

@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod broker;
 pub mod client;
 pub mod customer;
+pub mod docs;
 pub mod driver;
 pub mod facts;
 pub mod kafka;
