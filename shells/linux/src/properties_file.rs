@@ -4,9 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use support_metrics_core::config::{
-    ConfigBuilder, ConfigError, SupportConfig, Warning, CLIENT_PREFIX,
-};
+use support_metrics_core::config::{ConfigBuilder, ConfigError, SupportConfig, Warning};
 use support_metrics_core::properties::{ParseError, PropertiesParser, DEFAULT_CAPACITY};
 
 /// One property as the broker sees it: the last occurrence of its key.
@@ -209,20 +207,6 @@ impl PropertiesFile {
         self.index.get(key).map(|&i| &self.entries[i])
     }
 
-    /// The `confluent.support.metrics.client.*` settings, prefix removed, in file order.
-    pub fn client_settings(&self) -> Vec<(String, String)> {
-        self.entries
-            .iter()
-            .filter_map(|e| {
-                let name = e
-                    .key
-                    .strip_prefix(CLIENT_PREFIX)
-                    .filter(|n| !n.is_empty())?;
-                Some((name.to_owned(), e.value.clone()))
-            })
-            .collect()
-    }
-
     /// Every property, in order of first appearance, each with its last value.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -260,10 +244,11 @@ mod tests {
             b"confluent.support.metrics.client.security.protocol=SSL\nconfluent.support.metrics.client.=x\nb=1\n",
         )
         .unwrap();
-        assert_eq!(
-            f.client_settings(),
-            [("security.protocol".to_owned(), "SSL".to_owned())]
-        );
+        let client: Vec<(String, String)> = crate::client::Setting::client_settings_of(&f)
+            .into_iter()
+            .map(|s| (s.name, s.value))
+            .collect();
+        assert_eq!(client, [("security.protocol".to_owned(), "SSL".to_owned())]);
     }
 
     #[test]

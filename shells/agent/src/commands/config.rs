@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use support_metrics_core::config::{is_secret_key, Key, Source, SupportConfig};
 use support_metrics_core::reporter::RunMode;
 use support_metrics_core::url::redact_credentials;
+use support_metrics_linux::client::Setting;
 use support_metrics_linux::properties_file::PropertiesFile;
 
 use super::setup::Setup;
@@ -194,9 +195,9 @@ fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
 /// `confluent.support.metrics.client.*` settings, prefix removed. Values of keys that look
 /// secret are shown as `***`.
 fn client_settings(file: &PropertiesFile) -> Map<String, Value> {
-    file.client_settings()
+    Setting::client_settings_of(file)
         .into_iter()
-        .map(|(name, value)| {
+        .map(|Setting { name, value, .. }| {
             let shown = if is_secret_key(&name) {
                 "***".to_owned()
             } else {

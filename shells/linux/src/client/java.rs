@@ -53,8 +53,9 @@ const JAVA_ONLY: [&str; 22] = [
     "sasl.kerberos.min.time.before.relogin",
 ];
 
-/// Java settings translated here (the rest of the input passes through).
-const TRANSLATED: [&str; 9] = [
+/// Java settings translated here (the rest of the input passes through). `ssl.key.password`
+/// goes with whatever key it opens, so `keystore` places it.
+const TRANSLATED: [&str; 10] = [
     "sasl.mechanism",
     "sasl.mechanisms",
     "sasl.jaas.config",
@@ -64,6 +65,7 @@ const TRANSLATED: [&str; 9] = [
     "ssl.keystore.password",
     "ssl.keystore.key",
     "ssl.keystore.certificate.chain",
+    "ssl.key.password",
 ];
 
 /// What librdkafka gets.
@@ -91,15 +93,9 @@ pub fn translate(input: &[Setting]) -> Result<Translated, String> {
             t.secrets.push(s.value.clone());
         }
     }
-    let keystore_given = last("ssl.keystore.key").is_some()
-        || last("ssl.keystore.location")
-            .is_some_and(|l| !matches!(sniff_file(l).ok(), Some(Format::Pkcs12)));
     for s in input {
         let name = s.name.as_str();
-        if TRANSLATED.contains(&name)
-            || name == "ssl.endpoint.identification.algorithm"
-            || (name == "ssl.key.password" && keystore_given)
-        {
+        if TRANSLATED.contains(&name) || name == "ssl.endpoint.identification.algorithm" {
             continue;
         }
         if JAVA_ONLY.contains(&name) {
@@ -217,11 +213,6 @@ fn sasl(input: &[Setting], t: &mut Translated) -> Result<(), String> {
     Ok(())
 }
 
-fn sniff_file(s: &Setting) -> Result<Format, String> {
-    let bytes = stores::read(&s.value).map_err(|e| format!("{}: {e}", s.origin()))?;
-    Ok(stores::sniff(&bytes))
-}
-
 fn truststore(input: &[Setting], t: &mut Translated) -> Result<(), String> {
     let last = |name: &str| input.iter().rev().find(|s| s.name == name);
     if let Some(certs) = last("ssl.truststore.certificates") {
@@ -254,8 +245,18 @@ fn truststore(input: &[Setting], t: &mut Translated) -> Result<(), String> {
 }
 
 fn keystore(input: &[Setting], t: &mut Translated) -> Result<(), String> {
+    keystore_files(input, t)?;
+    // The key password goes with whatever key is used: the keystore's, or librdkafka's own
+    // `ssl.key.location` / `ssl.key.pem` (librdkafka's name is the same).
+    if let Some(p) = input.iter().rev().find(|s| s.name == "ssl.key.password") {
+        t.settings
+            .push(("ssl.key.password".into(), p.value.clone()));
+    }
+    Ok(())
+}
+
+fn keystore_files(input: &[Setting], t: &mut Translated) -> Result<(), String> {
     let last = |name: &str| input.iter().rev().find(|s| s.name == name);
-    let key_password = last("ssl.key.password");
     if let Some(key) = last("ssl.keystore.key") {
         let chain = last("ssl.keystore.certificate.chain").ok_or_else(|| {
             format!(
@@ -267,10 +268,6 @@ fn keystore(input: &[Setting], t: &mut Translated) -> Result<(), String> {
         t.settings.push(("ssl.key.pem".into(), key.value.clone()));
         t.settings
             .push(("ssl.certificate.pem".into(), chain.value.clone()));
-        if let Some(p) = key_password {
-            t.settings
-                .push(("ssl.key.password".into(), p.value.clone()));
-        }
         return Ok(());
     }
     let Some(location) = last("ssl.keystore.location") else {
@@ -295,10 +292,6 @@ fn keystore(input: &[Setting], t: &mut Translated) -> Result<(), String> {
                 .push(("ssl.certificate.location".into(), path.to_owned()));
             t.settings
                 .push(("ssl.key.location".into(), path.to_owned()));
-            if let Some(p) = key_password {
-                t.settings
-                    .push(("ssl.key.password".into(), p.value.clone()));
-            }
         }
         Format::Jks => {
             return Err(format!(
