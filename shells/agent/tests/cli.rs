@@ -6,7 +6,12 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use support_metrics_tests::{java_load_all, scratch_dir};
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
+/// runs the suite against the shipped static binary).
+static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("SUPPORT_METRICS_AGENT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
+});
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -15,7 +20,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn agent(args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(&*BIN)
         .args(args)
         .output()
         .expect("run support-metrics-agent")
@@ -400,7 +405,7 @@ fn systemd_drop_ins_bind_the_agent_to_each_broker_unit() {
     let unit = std::fs::read_to_string(here.join("support-metrics-agent.service")).unwrap();
     for broker in ["kafka", "confluent-server", "confluent-kafka"] {
         let dir = scratch_dir(&format!("cli-dropin-{broker}"));
-        let exec = env!("CARGO_BIN_EXE_support-metrics-agent");
+        let exec = BIN.as_str();
         std::fs::write(
             dir.join("support-metrics-agent.service"),
             unit.replace("/usr/local/bin/support-metrics-agent", exec),

@@ -5,10 +5,17 @@ use std::process::Command;
 use serde_json::Value;
 use support_metrics_tests::scratch_dir;
 
+/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
+/// runs the suite against the shipped static binary).
+static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("SUPPORT_METRICS_AGENT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
+});
+
 #[test]
 fn demo_sends_a_record_and_writes_a_verifiable_bundle() {
     let dir = scratch_dir("demo");
-    let out = Command::new(env!("CARGO_BIN_EXE_support-metrics-agent"))
+    let out = Command::new(&*BIN)
         .args(["demo", "--dir", dir.to_str().unwrap()])
         .env_remove("DO_NOT_TRACK")
         .output()
@@ -58,7 +65,7 @@ fn demo_into_an_unwritable_dir_fails_first_and_cleanly() {
     let not_a_dir = dir.join("a-file");
     std::fs::write(&not_a_dir, "x").unwrap();
     for target in [not_a_dir.clone(), dir.join("missing")] {
-        let child = Command::new(env!("CARGO_BIN_EXE_support-metrics-agent"))
+        let child = Command::new(&*BIN)
             .args(["demo", "--dir"])
             .arg(&target)
             .stdout(std::process::Stdio::piped())

@@ -10,7 +10,12 @@ use serde_json::Value;
 use support_metrics_tests::scratch_dir;
 use support_metrics_tests::servers::TestServer;
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
+/// runs the suite against the shipped static binary).
+static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("SUPPORT_METRICS_AGENT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
+});
 
 fn broker() -> String {
     std::env::var("SUPPORT_METRICS_KAFKA").expect(
@@ -20,7 +25,7 @@ fn broker() -> String {
 
 /// `once` on `config`; no broker process here: the agent's run stands for the broker's.
 fn once_command(config: &std::path::Path) -> Command {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(&*BIN);
     c.args(["once", "--broker-watch", "none", "--config"])
         .arg(config)
         .env("SUPPORT_METRICS_LOG", "debug");

@@ -101,7 +101,7 @@ fn the_broker_run_makes_the_token_and_the_final_report() {
     write_config(&config, &server.url("/anon"), &topic);
 
     // No broker: nothing is sent, and the agent waits for it.
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["once", "--config"])
         .arg(&config)
         .output()
@@ -113,7 +113,7 @@ fn the_broker_run_makes_the_token_and_the_final_report() {
         stderr(&out)
     );
     let mut agent = Killed(
-        Command::new(BIN)
+        Command::new(&*BIN)
             .args(["run", "--config"])
             .arg(&config)
             .stdout(Stdio::null())
@@ -154,7 +154,7 @@ fn the_broker_run_makes_the_token_and_the_final_report() {
     assert_eq!(status.code(), Some(0));
     let got = wait_for(&server, 4, Duration::from_secs(5));
     assert_eq!(state(&got[3].1), (b.clone(), 1), "the agent's final report");
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["once", "--config"])
         .arg(&config)
         .output()
@@ -202,7 +202,7 @@ fn listener_mode_finds_the_broker_in_the_cluster_metadata() {
             text.replace("broker.id=0", &format!("broker.id={broker_id}")),
         )
         .unwrap();
-        let out = Command::new(BIN)
+        let out = Command::new(&*BIN)
             .args(["once", "--broker-watch", "listener", "--config"])
             .arg(&config)
             .output()

@@ -202,7 +202,7 @@ fn run_says_when_the_next_report_is_due_and_stops_on_sighup() {
 #[test]
 fn help_lists_environment_and_exit_codes_in_order() {
     for verb in ["run", "once", "preview", "config", "demo"] {
-        let out = Command::new(BIN)
+        let out = Command::new(&*BIN)
             .args([verb, "--help"])
             .env("COLUMNS", "60")
             .output()
@@ -259,7 +259,7 @@ fn one_spool_for_every_command() {
         "confluent.support.metrics.spool.dir=state/spool\n",
     );
     let absolute = site.dir.join("state/spool");
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["config", "--json", "--config"])
         .arg(&site.config)
         .current_dir("/")
@@ -283,7 +283,7 @@ fn config_defaults_to_the_packaged_path() {
     if std::path::Path::new("/etc/kafka/server.properties").exists() {
         return;
     }
-    let out = Command::new(BIN).arg("config").output().unwrap();
+    let out = Command::new(&*BIN).arg("config").output().unwrap();
     exit(&out, 2);
     assert!(
         stderr(&out).contains("/etc/kafka/server.properties does not exist here"),
@@ -357,7 +357,7 @@ fn the_default_spool_is_the_services() {
     std::fs::write(&config, "broker.id=0\n").unwrap();
     let home = std::path::Path::new("/var/lib/support-metrics");
     let existed = home.exists();
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["config", "--json", "--config"])
         .arg(&config)
         .env_remove("STATE_DIRECTORY")
@@ -377,7 +377,7 @@ fn the_default_spool_is_the_services() {
     }
     assert_eq!(home.exists(), existed, "config made nothing");
     // systemd's state directory wins.
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["config", "--json", "--config"])
         .arg(&config)
         .env("STATE_DIRECTORY", dir.join("state"))

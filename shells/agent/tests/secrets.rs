@@ -25,7 +25,7 @@ fn no_secret(o: &Output) {
 }
 
 fn run(site: &Site, args: &[&str]) -> Output {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(&*BIN);
     c.args(args).arg("--config").arg(&site.config);
     if args[0] != "config" {
         c.args(["--broker-watch", "none"]);

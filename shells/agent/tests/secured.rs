@@ -43,7 +43,7 @@ fn config(dir: &Path, broker: &str) -> PathBuf {
 }
 
 fn agent(verb: &str, config: &Path) -> Output {
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(&*BIN);
     c.arg(verb).arg("--config").arg(config);
     if verb != "config" {
         c.args(["--broker-watch", "none"]);
@@ -65,7 +65,7 @@ fn no_password(o: &Output) {
 
 /// `config --json`, checked for passwords.
 fn agent_json(config: &Path) -> serde_json::Value {
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["config", "--json", "--config"])
         .arg(config)
         .output()

@@ -473,7 +473,7 @@ fn a_config_that_is_not_a_file_is_refused_at_once() {
         (big.as_path(), "larger than 16 MiB"),
     ] {
         for verb in ["config", "once", "preview"] {
-            let mut c = Command::new(BIN);
+            let mut c = Command::new(&*BIN);
             c.args([verb, "--config"]).arg(path);
             let out = bounded(c, Duration::from_secs(10));
             exit(&out, 66);

@@ -47,7 +47,7 @@ fn config(config: &Path, server: &TestServer) -> PathBuf {
 }
 
 fn once(config: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(BIN)
+    Command::new(&*BIN)
         .args(["once", "--broker-watch", "none"])
         .arg("--config")
         .arg(config)
@@ -106,7 +106,7 @@ fn the_record_carries_the_version_inside_the_jar() {
         );
     }
     // `config` says both versions and where they came from.
-    let out = Command::new(BIN)
+    let out = Command::new(&*BIN)
         .args(["config", "--config"])
         .arg(&cfg)
         .output()

@@ -8,7 +8,12 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use support_metrics_tests::scratch_dir;
 
-pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-agent");
+/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
+/// runs the suite against the shipped static binary).
+pub(crate) static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("SUPPORT_METRICS_AGENT_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
+});
 
 pub(crate) struct Site {
     pub(crate) dir: PathBuf,
@@ -39,7 +44,7 @@ impl Site {
     }
 
     pub(crate) fn command(&self, verb: &str) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(&*BIN);
         c.args([verb, "--config", self.config.to_str().unwrap()]);
         if verb != "config" {
             // No broker process in these tests: the agent's run is the broker's.
