@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::allowlist;
 use super::{CollectorState, DecodeError, OwnedAnonymousRecord, MAX_VERSION_LEN};
+use crate::customer::CustomerClass;
 use crate::token::BrokerToken;
 
 /// The most bytes a record of ours can take: a customer record with every allowlisted
@@ -28,6 +29,18 @@ pub struct Checked {
     pub timestamp: u64,
     /// A customer record (with customer facts), not an anonymous one.
     pub customer: bool,
+    /// Whose record: anonymous, the test ID `c0`, or a licensed customer. A customer record
+    /// whose `customerId` is not a customer ID is not one of ours.
+    pub class: CustomerClass,
+}
+
+impl Checked {
+    /// Whether the record belongs on an endpoint whose last path segment is `suffix`
+    /// (`anon`, `test` or `submit`): an anonymous record on `anon`, a `c0` record on `test`,
+    /// a licensed customer's on `submit`. The agent chooses its endpoint by the same rule.
+    pub fn fits_endpoint(&self, suffix: &str) -> bool {
+        self.class.endpoint_suffix() == suffix
+    }
 }
 
 /// Whether `bytes` are one of our records: at most [`MAX_RECORD_LEN`] bytes, JSON of exactly
@@ -37,13 +50,18 @@ pub fn check_record(bytes: &[u8]) -> Result<Checked, DecodeError> {
     if bytes.len() > MAX_RECORD_LEN {
         return Err(DecodeError::DecodeJson);
     }
-    if let Ok(r) = OwnedAnonymousRecord::decode(bytes) {
-        return checked(
-            r.timestamp,
-            &r.broker_process_uuid,
-            r.collector_state,
-            false,
-        );
+    match OwnedAnonymousRecord::decode(bytes) {
+        // The anonymous shape with a bad token: say so, rather than that it is no shape.
+        Err(DecodeError::DecodeBadToken) => return Err(DecodeError::DecodeBadToken),
+        Err(_) => {}
+        Ok(r) => {
+            return checked(
+                r.timestamp,
+                &r.broker_process_uuid,
+                r.collector_state,
+                CustomerClass::Anonymous,
+            )
+        }
     }
     let mut scratch = [0u8; allowlist::MAX_VALUE + 64];
     let (r, _): (CustomerShape, usize) = serde_json_core::from_slice_escaped(bytes, &mut scratch)
@@ -51,21 +69,31 @@ pub fn check_record(bytes: &[u8]) -> Result<Checked, DecodeError> {
         serde_json_core::de::Error::TrailingCharacters => DecodeError::DecodeTrailingBytes,
         _ => DecodeError::DecodeJson,
     })?;
-    checked(r.timestamp, &r.broker_process_uuid, r.collector_state, true)
+    let class = match CustomerClass::of(&r.customer_id) {
+        Some(c @ (CustomerClass::Test | CustomerClass::Customer)) => c,
+        _ => return Err(DecodeError::DecodeJson),
+    };
+    checked(
+        r.timestamp,
+        &r.broker_process_uuid,
+        r.collector_state,
+        class,
+    )
 }
 
 fn checked(
     timestamp: u64,
     token: &str,
     state: CollectorState,
-    customer: bool,
+    class: CustomerClass,
 ) -> Result<Checked, DecodeError> {
     let token = BrokerToken::parse(token).ok_or(DecodeError::DecodeBadToken)?;
     Ok(Checked {
         token,
         state,
         timestamp,
-        customer,
+        customer: class != CustomerClass::Anonymous,
+        class,
     })
 }
 

@@ -83,3 +83,43 @@ fn anything_else_fails() {
     let unplain = text.replace(r#""num.partitions":"3""#, r#""num.partitions":"a b""#);
     assert!(check_record(unplain.as_bytes()).is_err());
 }
+
+#[test]
+fn a_record_fits_the_endpoint_of_its_class() {
+    let mut buf = [0u8; 512];
+    let n = anonymous().encode(&mut buf).unwrap();
+    let anon = check_record(&buf[..n]).unwrap();
+    assert_eq!(anon.class, CustomerClass::Anonymous);
+    assert!(
+        anon.fits_endpoint("anon") && !anon.fits_endpoint("submit") && !anon.fits_endpoint("test")
+    );
+    let paying = check_record(&customer(&[])).unwrap();
+    assert_eq!(paying.class, CustomerClass::Customer);
+    assert!(paying.fits_endpoint("submit") && !paying.fits_endpoint("anon"));
+    let good = customer(&[]);
+    let text = core::str::from_utf8(&good).unwrap();
+    let test = check_record(text.replace("C123456789", "c0").as_bytes()).unwrap();
+    assert_eq!(test.class, CustomerClass::Test);
+    assert!(test.fits_endpoint("test") && !test.fits_endpoint("submit"));
+    // A customer record whose customerId is not a customer ID is not one of ours.
+    for id in ["anonymous", "c12x", ""] {
+        let bad = text.replace("C123456789", id);
+        assert_eq!(
+            check_record(bad.as_bytes()),
+            Err(DecodeError::DecodeJson),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn an_anonymous_record_with_a_bad_token_says_so() {
+    let mut buf = [0u8; 512];
+    let n = anonymous().encode(&mut buf).unwrap();
+    let text = core::str::from_utf8(&buf[..n]).unwrap();
+    let bad = text.replace(TOKEN, "00112233-4455-1677-8899-aabbccddeeff");
+    assert_eq!(
+        check_record(bad.as_bytes()),
+        Err(DecodeError::DecodeBadToken)
+    );
+}
