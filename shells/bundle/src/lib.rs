@@ -7,7 +7,9 @@ mod zipfile;
 pub mod zk;
 
 pub use read::{read_topic, Progress, Records, Source};
-pub use zipfile::{absolute, default_file_name, inspect, verify, write_bundle, Summary};
+pub use zipfile::{
+    absolute, default_file_name, inspect, read_verified, verify, write_bundle, Summary,
+};
 
 /// Why a bundle could not be made or checked; each is one line for the operator.
 #[derive(Debug)]

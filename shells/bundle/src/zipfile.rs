@@ -269,6 +269,46 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
     })
 }
 
+/// Every entry of a bundle with its bytes, in entry order, once all of them match the
+/// manifest (as [`verify`] checks): nothing is returned from a bundle that does not.
+pub fn read_verified(path: &Path) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
+    let (mut archive, manifest) = open(path)?;
+    let hashes = manifest["sha256"]
+        .as_object()
+        .ok_or_else(|| BundleError::Corrupt("manifest has no sha256 map".into()))?;
+    let mut entries = Vec::new();
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| BundleError::Corrupt(e.to_string()))?;
+        let name = entry
+            .name()
+            .map_err(|e| BundleError::Corrupt(e.to_string()))?
+            .into_owned();
+        if name == MANIFEST {
+            continue;
+        }
+        let want = hashes
+            .get(&name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| BundleError::Corrupt(format!("{name} is not in the manifest")))?;
+        let bytes = read_entry(&mut entry, &name)?;
+        if hex(&Sha256::digest(&bytes)) != want {
+            return Err(BundleError::Corrupt(format!("{name}: SHA-256 differs")));
+        }
+        entries.push((name, bytes));
+    }
+    let count = manifest["recordCount"].as_u64().unwrap_or(u64::MAX) as usize;
+    if entries.len() != hashes.len() || entries.len() != count {
+        return Err(BundleError::Corrupt(format!(
+            "{} entries, manifest lists {} (recordCount {count})",
+            entries.len(),
+            hashes.len()
+        )));
+    }
+    Ok(entries)
+}
+
 /// Lists the records of a bundle: each entry's name, its record's time (RFC 3339), whether
 /// its SHA-256 matches the manifest (a mismatch is flagged `HASH MISMATCH`), and the record
 /// as escaped JSON when it is one of ours (anything else by its size). With `as_json`, one

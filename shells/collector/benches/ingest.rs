@@ -1,0 +1,168 @@
+//! Ingest throughput: 64 concurrent clients on loopback post distinct records for a few
+//! seconds to the collector with SQLite, then the same load to a do-nothing server on the
+//! same stack (hyper + axum, the same connection handling): the limit. Prints records/s and
+//! p99 latency of each, and their ratio.
+//!
+//! `cargo bench -p support-metrics-collector --bench ingest` (`ci/bench collector`).
+//! `SUPPORT_METRICS_BENCH_SECS` sets the seconds per phase (default 5).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use axum::Router;
+use support_metrics_collector::advisories::Advisories;
+use support_metrics_collector::server::{router, serve, Settings};
+use support_metrics_collector::store::Store;
+use support_metrics_collector::writer::Writer;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+const CLIENTS: u64 = 64;
+
+fn main() {
+    let secs: u64 = std::env::var("SUPPORT_METRICS_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    // The collector's own runtime for both servers; the clients on a runtime of their own.
+    let runtime = support_metrics_collector::server::runtime().unwrap();
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("sm-collector-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("bench.db").display());
+
+    let (real, null) = runtime.block_on(async {
+        let settings = || Settings {
+            advisories: Advisories::default(),
+            full_addresses: false,
+            interval_secs: 86_400,
+            request_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        };
+        let writer = Writer::start(Store::open(&url).unwrap()).unwrap();
+        let app = router(writer, Store::open(&url).unwrap(), settings());
+        let real = start(app).await;
+        let nothing = Router::new().route(
+            "/anon",
+            post(|body: axum::body::Bytes| async move {
+                std::hint::black_box(body);
+                "{}"
+            }),
+        );
+        let null = start(nothing).await;
+        (real, null)
+    });
+    let secs = Duration::from_secs(secs);
+    let (real_rate, real_p99) = clients.block_on(load(real, secs, 0));
+    let (null_rate, null_p99) = clients.block_on(load(null, secs, 1 << 40));
+    let stored = Store::open(&url).unwrap().count().unwrap();
+    println!(
+        "collector ingest ({CLIENTS} clients, {} s each, SQLite WAL synchronous=FULL, {stored} records stored): \
+         {real_rate:.0} records/s, p99 {:.1} ms; do-nothing server on the same stack: {null_rate:.0} requests/s, \
+         p99 {:.1} ms; ratio {:.2} (target: >= 0.50 and >= 10000 records/s)",
+        secs.as_secs(),
+        real_p99.as_secs_f64() * 1e3,
+        null_p99.as_secs_f64() * 1e3,
+        real_rate / null_rate
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn start(app: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(
+        listener,
+        app,
+        Duration::from_secs(30),
+        1024,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// Every client posts on one kept-alive connection until `secs` pass; requests per second
+/// (2xx only) and the p99 latency.
+async fn load(addr: SocketAddr, secs: Duration, base: u64) -> (f64, Duration) {
+    let started = Instant::now();
+    let deadline = started + secs;
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|c| tokio::spawn(client(addr, deadline, base + (c << 24))))
+        .collect();
+    let mut latencies = Vec::new();
+    let mut ok = 0u64;
+    for t in tasks {
+        let (n, l) = t.await.unwrap();
+        ok += n;
+        latencies.extend(l);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let p99 = latencies
+        .get(latencies.len() * 99 / 100)
+        .copied()
+        .unwrap_or_default();
+    (ok as f64 / elapsed, p99)
+}
+
+async fn client(addr: SocketAddr, deadline: Instant, base: u64) -> (u64, Vec<Duration>) {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut ok = 0;
+    let mut latencies = Vec::new();
+    let mut line = String::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for i in 0u64.. {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let n = base + i;
+        let body = format!(
+            r#"{{"timestamp":{now},"kafkaVersion":"3.7.0","confluentPlatformVersion":null,"brokerProcessUUID":"{:08x}-0000-4000-8000-{:012x}","collectorState":2}}"#,
+            n >> 48,
+            n & 0xffff_ffff_ffff
+        );
+        let request = format!(
+            "POST /anon HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let sent = Instant::now();
+        write.write_all(request.as_bytes()).await.unwrap();
+        let mut status = 0;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            read.read_line(&mut line).await.unwrap();
+            if status == 0 {
+                status = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+            } else if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            } else if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; length];
+        read.read_exact(&mut body).await.unwrap();
+        latencies.push(sent.elapsed());
+        if status == 200 {
+            ok += 1;
+        }
+    }
+    (ok, latencies)
+}

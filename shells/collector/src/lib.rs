@@ -1,0 +1,22 @@
+//! The support-metrics collector: receives the agents' records over HTTP, from bundles and
+//! from a topic, stores each once (SQLite or PostgreSQL) and shows the fleet.
+//!
+//! Records are checked by the core's decoder, the one the agent's spool and the bundle tool
+//! use, so what the agent sends and what the collector accepts agree by construction.
+
+pub mod advisories;
+pub mod consume;
+pub mod fleet;
+pub mod import;
+pub mod page;
+pub mod record;
+pub mod server;
+pub mod store;
+pub mod writer;
+
+/// Seconds since the Unix epoch, now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,206 @@
+//! What the collector's tests share: a running collector (the real binary), a database of
+//! each kind (a SQLite file; a fresh database on the PostgreSQL server `ci/check.sh test`
+//! starts), plain HTTP over a TCP stream, and records.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-collector");
+
+/// A database URL of each kind for test `name`: SQLite in `dir`, and a new PostgreSQL
+/// database.
+pub(crate) fn sqlite(dir: &Path) -> String {
+    format!("sqlite:{}", dir.join("collector.db").display())
+}
+
+/// A new, empty PostgreSQL database on the test server.
+pub(crate) fn postgres(name: &str) -> String {
+    let base = std::env::var("SUPPORT_METRICS_POSTGRES").expect(
+        "SUPPORT_METRICS_POSTGRES is not set: run the tests with ci/check.sh test, which starts PostgreSQL",
+    );
+    static N: AtomicU32 = AtomicU32::new(0);
+    let db = format!(
+        "t_{name}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client =
+        postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test PostgreSQL");
+    client
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    let (head, _) = base.rsplit_once('/').unwrap();
+    format!("{head}/{db}")
+}
+
+/// A collector process; killed when dropped.
+pub(crate) struct Collector {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
+    pub(crate) log: PathBuf,
+}
+
+impl Collector {
+    /// `serve --listen 127.0.0.1:0 --database DB ARGS...`, once it listens.
+    pub(crate) fn start(db: &str, dir: &Path, args: &[&str]) -> Collector {
+        let log = dir.join(format!(
+            "collector-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the collector");
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        let addr = line
+            .split("listening on http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("collector did not start: {line}"))
+            .parse()
+            .unwrap();
+        let log2 = log.clone();
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = err.read_to_string(&mut rest);
+            let _ = std::fs::write(log2, rest);
+        });
+        Collector { child, addr, log }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub(crate) fn post(&self, path: &str, body: &[u8]) -> (u16, String) {
+        request(self.addr, "POST", path, body)
+    }
+
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
+        request(self.addr, "GET", path, b"")
+    }
+
+    pub(crate) fn fleet(&self) -> serde_json::Value {
+        let (status, body) = self.get("/api/fleet");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One HTTP/1.1 request on a new connection; the status and the body.
+pub(crate) fn request(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    parse(&out)
+}
+
+/// Status and body of a response that ends with the connection.
+pub(crate) fn parse(out: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(out);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// A broker token (UUIDv4 shape) numbered `n`.
+pub(crate) fn token(n: u64) -> String {
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        n >> 48,
+        n & 0xffff_ffff_ffff
+    )
+}
+
+/// Seconds since the epoch, now.
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An anonymous record.
+pub(crate) fn anon(token: &str, ts: u64, kafka: &str) -> String {
+    serde_json::json!({
+        "timestamp": ts,
+        "kafkaVersion": kafka,
+        "confluentPlatformVersion": null,
+        "brokerProcessUUID": token,
+        "collectorState": 2
+    })
+    .to_string()
+}
+
+/// A customer record (`customer_id` `c0` makes it a test record).
+pub(crate) fn customer(token: &str, ts: u64, customer_id: &str, cluster: &str, cp: &str) -> String {
+    serde_json::json!({
+        "timestamp": ts,
+        "kafkaVersion": "3.7.0",
+        "confluentPlatformVersion": cp,
+        "brokerProcessUUID": token,
+        "collectorState": 2,
+        "customerId": customer_id,
+        "clusterId": cluster,
+        "brokerId": 1,
+        "cluster": {"brokers": 3, "topics": 12, "partitions": 60, "replicationFactorHistogram": [0, 0, 0, 60, 0, 0]},
+        "host": {"os": "linux", "arch": "x86_64", "cpus": 8, "memoryBytes": 17179869184u64},
+        "agentUptimeSecs": 60,
+        "brokerConfiguration": {}
+    })
+    .to_string()
+}
+
+/// The number of records in the database at `db`.
+pub(crate) fn stored(db: &str) -> i64 {
+    let out = Command::new(BIN)
+        .args(["report", "--json", "--database", db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["records"].as_i64().unwrap()
+}

@@ -1,0 +1,320 @@
+//! The HTTP endpoints against a real collector, once with SQLite and once with PostgreSQL:
+//! the same suite for both backends.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+use support_metrics_tests::scratch_dir;
+
+const ADVISORIES: &str = r#"
+latest = "7.9.1"
+
+[[advisory]]
+id = "OLD-KAFKA"
+kafka = ">= 2.0.0, < 3.7.2"
+message = "Kafka before 3.7.2: upgrade."
+"#;
+
+fn suite(name: &str, db: &str) {
+    let dir = scratch_dir(name);
+    let advisories = dir.join("advisories.toml");
+    std::fs::write(&advisories, ADVISORIES).unwrap();
+    let c = Collector::start(db, &dir, &["--advisories", advisories.to_str().unwrap()]);
+    let t = now();
+
+    // An anonymous record on /anon: stored, answered from the advisories.
+    let (status, body) = c.post("/anon", anon(&token(1), t, "3.6.0").as_bytes());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        r#"{"informationForUser":"Kafka before 3.7.2: upgrade.","confluentPlatformVersion":"7.9.1"}"#
+    );
+    // The same record again (an agent's retry): answered, stored once.
+    assert_eq!(
+        c.post("/anon", anon(&token(1), t, "3.6.0").as_bytes()).0,
+        200
+    );
+    // The component form.
+    assert_eq!(
+        c.post("/kafka/anon", anon(&token(2), t, "3.8.0").as_bytes())
+            .0,
+        200
+    );
+    // A test record (c0) on /test, a customer's on /submit.
+    assert_eq!(
+        c.post(
+            "/test",
+            customer(&token(3), t, "c0", "test-cluster", "7.9.0").as_bytes()
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        c.post(
+            "/submit",
+            customer(&token(4), t, "c123", "prod-1", "7.9.0").as_bytes()
+        )
+        .0,
+        200
+    );
+
+    // Refusals: the status and one line saying why; nothing stored.
+    let refused = [
+        (
+            "/submit",
+            anon(&token(10), t, "3.8.0"),
+            422,
+            "an anonymous record belongs on /anon",
+        ),
+        (
+            "/anon",
+            customer(&token(11), t, "c123", "x", "7.9.0"),
+            422,
+            "a customer record belongs on /submit",
+        ),
+        (
+            "/submit",
+            customer(&token(12), t, "c0", "x", "7.9.0"),
+            422,
+            "a test record (customerId c0) belongs on /test",
+        ),
+        (
+            "/test",
+            customer(&token(13), t, "c123", "x", "7.9.0"),
+            422,
+            "belongs on /submit",
+        ),
+        (
+            "/anon",
+            "this is not JSON".to_owned(),
+            400,
+            "not a support-metrics record",
+        ),
+        (
+            "/anon",
+            anon(&token(14), t, "3.8.0").replace('}', r#","hostname":"h1"}"#),
+            400,
+            "not a support-metrics record",
+        ),
+        (
+            "/anon",
+            anon("00112233-4455-1677-8899-aabbccddeeff", t, "3.8.0"),
+            400,
+            "not a UUIDv4",
+        ),
+        (
+            "/anon",
+            " ".repeat(70 * 1024),
+            413,
+            "larger than 65536 bytes",
+        ),
+        (
+            "/elsewhere",
+            anon(&token(15), t, "3.8.0"),
+            404,
+            "no such endpoint",
+        ),
+        (
+            "/a/b/c",
+            anon(&token(16), t, "3.8.0"),
+            404,
+            "no such endpoint",
+        ),
+    ];
+    for (path, body, want, why) in &refused {
+        let (status, text) = c.post(path, body.as_bytes());
+        assert_eq!(status, *want, "POST {path}: {text}");
+        assert!(text.contains(why), "POST {path}: {text}");
+        assert_eq!(text.trim_end().lines().count(), 1, "one line: {text}");
+    }
+
+    // The fleet: four brokers, by version, the customer's cluster, the advisory's match.
+    let f = c.fleet();
+    assert_eq!(f["records"], 4, "{f:#}");
+    assert_eq!(f["brokersLive"], 4);
+    let kafka = &f["byKafkaVersion"];
+    assert_eq!(kafka[0]["version"], "3.7.0");
+    assert_eq!(kafka[0]["brokers"], 2);
+    assert_eq!(f["clusters"].as_array().unwrap().len(), 2);
+    let prod = f["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clusterId"] == "prod-1")
+        .unwrap();
+    assert_eq!(
+        (prod["customerId"].as_str(), prod["partitions"].as_i64()),
+        (Some("c123"), Some(60))
+    );
+    assert_eq!(f["advisories"][0]["id"], "OLD-KAFKA");
+    assert_eq!(
+        f["advisories"][0]["brokers"], 3,
+        "3.6.0 and the two 3.7.0 brokers"
+    );
+    let (status, page) = c.get("/");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<svg") && page.contains("prod-1") && page.contains("OLD-KAFKA"),
+        "{page}"
+    );
+    assert_eq!(c.get("/healthz"), (200, "ok\n".to_owned()));
+
+    // A stopping broker's final record: seen, no longer live.
+    let mut last =
+        serde_json::from_str::<serde_json::Value>(&anon(&token(2), t + 1, "3.8.0")).unwrap();
+    last["collectorState"] = 1.into();
+    assert_eq!(c.post("/anon", last.to_string().as_bytes()).0, 200);
+    let f = c.fleet();
+    assert_eq!(
+        (f["brokersSeen"].as_i64(), f["brokersLive"].as_i64()),
+        (Some(4), Some(3))
+    );
+    drop(c);
+    assert_eq!(stored(db), 5);
+}
+
+#[test]
+fn sqlite_backend() {
+    let dir = scratch_dir("http-sqlite-db");
+    suite("http-sqlite", &sqlite(&dir));
+}
+
+#[test]
+fn postgres_backend() {
+    suite("http-postgres", &postgres("http"));
+}
+
+/// A body that trickles in is cut at the request timeout; a connection that sends nothing
+/// is closed at the idle timeout. Neither holds the collector.
+#[test]
+fn slow_bodies_and_idle_connections_are_bounded() {
+    let dir = scratch_dir("http-slow");
+    let c = Collector::start(
+        &sqlite(&dir),
+        &dir,
+        &["--request-timeout", "2", "--idle-timeout", "2"],
+    );
+    let record = anon(&token(1), now(), "3.7.0");
+    let mut s = TcpStream::connect(c.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    write!(
+        s,
+        "POST /anon HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        record.len()
+    )
+    .unwrap();
+    s.write_all(&record.as_bytes()[..10]).unwrap();
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let (status, body) = parse(&out);
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("body not received within 2 s"), "{body}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let mut idle = TcpStream::connect(c.addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "idle connection held {:?}",
+        started.elapsed()
+    );
+    assert!(n == 0 || String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 408"));
+    // Still serving.
+    assert_eq!(c.post("/anon", record.as_bytes()).0, 200);
+    assert_eq!(stored(&sqlite(&dir)), 1);
+}
+
+/// Senders' addresses are kept as their /24 unless --full-addresses.
+#[test]
+fn addresses_are_truncated_unless_asked() {
+    for (flag, want) in [
+        (None, "127.0.0.0/24"),
+        (Some("--full-addresses"), "127.0.0.1"),
+    ] {
+        let dir = scratch_dir("http-address");
+        let db = sqlite(&dir);
+        let c = Collector::start(&db, &dir, flag.as_slice());
+        assert_eq!(
+            c.post("/anon", anon(&token(1), now(), "3.7.0").as_bytes())
+                .0,
+            200
+        );
+        drop(c);
+        let conn = rusqlite::Connection::open(dir.join("collector.db")).unwrap();
+        let remote: String = conn
+            .query_row("SELECT remote FROM records", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(remote, want);
+    }
+}
+
+/// Bad settings: one line naming the cause, the documented exit code, nothing started.
+#[test]
+fn bad_settings_exit_with_their_codes() {
+    let dir = scratch_dir("http-bad");
+    let advisories = dir.join("bad.toml");
+    std::fs::write(
+        &advisories,
+        "[[advisory]]\nid = \"A\"\nkafka = \"~3\"\nmessage = \"m\"\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| std::process::Command::new(BIN).args(args).output().unwrap();
+    let db = sqlite(&dir);
+    let cases: [(Vec<&str>, i32, &str); 4] = [
+        (
+            vec![
+                "serve",
+                "--database",
+                &db,
+                "--advisories",
+                advisories.to_str().unwrap(),
+            ],
+            78,
+            "advisory 1 (A): kafka",
+        ),
+        (
+            vec!["report", "--database", "mysql://x"],
+            78,
+            "use sqlite:PATH or postgres://",
+        ),
+        (
+            vec![
+                "report",
+                "--database",
+                "postgres://u:hunter2@127.0.0.1:1/db",
+            ],
+            69,
+            "postgres://u@127.0.0.1:1/db",
+        ),
+        (
+            vec!["import", "--database", &db, "/nonexistent/b.zip"],
+            66,
+            "/nonexistent/b.zip",
+        ),
+    ];
+    for (args, code, text) in cases {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(err.contains(text), "{args:?}: {err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(&["serve", "--listen", &addr, "--database", &db]);
+    assert_eq!(
+        out.status.code(),
+        Some(73),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
