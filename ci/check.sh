@@ -2,7 +2,8 @@
 # The one CI script. `.ci/run` calls `ci/check.sh all`; the README gives the same command.
 #
 #   ci/check.sh setup     install what the checks need (rustup target, components, a JDK,
-#                         OpenSSL's static archives, ZooKeeper, stunnel, the tansu broker)
+#                         OpenSSL's static archives, ZooKeeper, stunnel, PostgreSQL, chromium,
+#                         the tansu broker)
 #   ci/check.sh embedded  build core for thumbv7em-none-eabihf, plain and with defmt; run the
 #                         microcontroller example and check its sizes (ci/bench sizes)
 #   ci/check.sh lint      cargo fmt --check, cargo clippy -D warnings
@@ -56,6 +57,13 @@ setup() {
         apt-get update -qq
         apt-get install -y -qq default-jdk-headless >/dev/null
     fi
+    ci/postgres.sh install
+    if ! command -v chromium >/dev/null 2>&1; then
+        echo "installing chromium: the collector's page is checked in a headless browser"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq chromium >/dev/null
+    fi
     ci/tansu.sh install
 }
 
@@ -85,11 +93,16 @@ TEST_LOG=""
 test() {
     step "tests (with a tansu broker on loopback)"
     TEST_LOG=$(mktemp)
-    local broker
+    local broker postgres
     broker=$(mktemp)
-    trap 'ci/tansu.sh stop "$broker"' EXIT
+    postgres=$(mktemp -d)
+    trap 'ci/tansu.sh stop "$broker"; ci/postgres.sh stop "$postgres"' EXIT
     SUPPORT_METRICS_KAFKA=$(ci/tansu.sh start "$broker")
     export SUPPORT_METRICS_KAFKA
+    # The collector's PostgreSQL backend runs the same suite as SQLite, on a real server.
+    SUPPORT_METRICS_POSTGRES=$(ci/postgres.sh start "$postgres")
+    export SUPPORT_METRICS_POSTGRES
+    echo "PostgreSQL listening at $SUPPORT_METRICS_POSTGRES"
     # The secured-cluster tests start their own brokers (SCRAM users, behind stunnel).
     SUPPORT_METRICS_TANSU=$(ci/tansu.sh bin)
     export SUPPORT_METRICS_TANSU
@@ -99,6 +112,7 @@ test() {
     cargo test -p support-metrics-core --no-default-features --features _fuzzing 2>&1 | tee -a "$TEST_LOG"
     cargo test -p support-metrics-tests --no-default-features -- java corpus 2>&1 | tee -a "$TEST_LOG"
     ci/tansu.sh stop "$broker"
+    ci/postgres.sh stop "$postgres"
     trap - EXIT
 }
 
