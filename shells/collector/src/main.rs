@@ -23,9 +23,10 @@ const AFTER_HELP: &str = "\
 Databases:
   sqlite:PATH                    one file, nothing to install (WAL, one writer); the default
                                  choice for one collector
-  postgres://USER@HOST/DB        PostgreSQL, for several collectors behind a load balancer
-                                 (password: PGPASSWORD-style in the URL or ~/.pgpass is not
-                                 read; put it in the URL, it is never printed)
+  postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+                                 PostgreSQL, for several collectors behind a load balancer
+                                 (the password is never printed)
+
 A record is stored once however it arrives: its key is the record itself (token, timestamp,
 state), so an HTTP post, a bundle and the topic holding the same record count once.
 
