@@ -38,8 +38,8 @@ Exit codes:
   69  the database, the Kafka cluster or the topic cannot be reached
   73  serve: the listen address cannot be bound
   75  consume: --runtime ran out before the end of the topic (what was read is stored)
-  78  a bad setting: --advisories file, --database URL, a client setting (named, never its
-      value)";
+  78  a bad setting: --advisories file, --database URL (or a database a newer collector
+      migrated), a client setting (named, never its value)";
 
 /// Receive Proactive Support records (HTTP, bundles, a topic), keep each once, and show the
 /// fleet: brokers by Kafka and Confluent Platform version, clusters, customers, advisories.

@@ -318,3 +318,50 @@ fn bad_settings_exit_with_their_codes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `serve` stops on SIGTERM with exit 0; a database migrated by a newer collector is refused
+/// (exit 78), not written to.
+#[test]
+fn stops_on_sigterm_and_refuses_a_newer_schema() {
+    let dir = scratch_dir("http-lifecycle");
+    let db = sqlite(&dir);
+    let mut c = Collector::start(&db, &dir, &[]);
+    assert_eq!(
+        c.post("/anon", anon(&token(1), now(), "3.7.0").as_bytes())
+            .0,
+        200
+    );
+    let pid = c.child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = c.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+
+    let conn = rusqlite::Connection::open(dir.join("collector.db")).unwrap();
+    conn.execute(
+        "INSERT INTO support_metrics_schema (version, applied_at) VALUES (99, 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = std::process::Command::new(BIN)
+        .args(["report", "--database", &db])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("schema is version 99, newer than this collector knows (1)"),
+        "{err}"
+    );
+}

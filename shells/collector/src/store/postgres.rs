@@ -49,7 +49,7 @@ impl Postgres {
                 .map_err(&e)?
                 .get(0);
             if have > MIGRATIONS.len() as i64 {
-                return Err(format!("{}: {}", describe(url), too_new(have)));
+                return Err(format!("--database {}: {}", describe(url), too_new(have)));
             }
             let Some(sql) = MIGRATIONS.get(have as usize) else {
                 break;

@@ -44,7 +44,7 @@ impl Sqlite {
                 )
                 .map_err(&e)?;
             if have > MIGRATIONS.len() as i64 {
-                return Err(format!("sqlite:{path}: {}", too_new(have)));
+                return Err(format!("--database sqlite:{path}: {}", too_new(have)));
             }
             let Some(sql) = MIGRATIONS.get(have as usize) else {
                 break;
