@@ -509,3 +509,87 @@ fn man_pages_and_completions_generate() {
     let help = String::from_utf8(agent(&["--help"]).stdout).unwrap();
     assert!(!help.contains("generate-docs"), "{help}");
 }
+
+/// Where systemd runs (PID 1, and we are root), the shipped unit, hardening and all, runs
+/// `once` and the record reaches a loopback endpoint. Only ExecStart (a copy of this build,
+/// outside the PrivateTmp /tmp) and User/Group (root: no kafka user on a test host) change.
+/// Skipped elsewhere, with the reason.
+#[test]
+fn the_agent_runs_under_the_unit_where_systemd_runs() {
+    let uid = Command::new("id").arg("-u").output().map(|o| o.stdout);
+    if !Path::new("/run/systemd/system").is_dir() || uid.as_deref().ok() != Some(b"0\n") {
+        eprintln!(
+            "SKIPPED: systemd is not running here (or not as root): the unit cannot be started"
+        );
+        return;
+    }
+    let server = support_metrics_tests::servers::TestServer::http();
+    let pid = std::process::id();
+    let dir = PathBuf::from(format!("/run/support-metrics-test-{pid}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let agent = dir.join("support-metrics-agent");
+    std::fs::copy(&*BIN, &agent).unwrap();
+    let config = dir.join("server.properties");
+    std::fs::write(
+        &config,
+        format!(
+            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.endpoint.secure=\n\
+             confluent.support.metrics.endpoint.insecure={}\n",
+            server.url("/anon")
+        ),
+    )
+    .unwrap();
+    let name = format!("support-metrics-agent-test-{pid}.service");
+    let unit_path = PathBuf::from("/run/systemd/system").join(&name);
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let unit: String = std::fs::read_to_string(here.join("support-metrics-agent.service"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("ExecStart=") {
+                format!(
+                    "ExecStart={} once --config {} --broker-watch none",
+                    agent.display(),
+                    config.display()
+                )
+            } else if l.starts_with("User=") {
+                "User=root".to_owned()
+            } else if l.starts_with("Group=") {
+                "Group=root".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&unit_path, unit).unwrap();
+    let systemctl = |args: &[&str]| Command::new("systemctl").args(args).output().unwrap();
+    systemctl(&["daemon-reload"]);
+    assert!(systemctl(&["start", &name]).status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let state = loop {
+        let out = systemctl(&["show", "-p", "ActiveState", "--value", &name]);
+        let state = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if state == "inactive" || state == "failed" || std::time::Instant::now() > deadline {
+            break state;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let status = systemctl(&["show", "-p", "ExecMainStatus", "--value", &name]);
+    let journal = Command::new("journalctl")
+        .args(["-u", &name, "--no-pager", "-o", "cat"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    systemctl(&["reset-failed", &name]);
+    let _ = std::fs::remove_file(&unit_path);
+    systemctl(&["daemon-reload"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(state, "inactive", "{journal}");
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout).trim(),
+        "0",
+        "{journal}"
+    );
+    assert_eq!(server.count(), 1, "{journal}");
+}
