@@ -228,6 +228,29 @@ fn read_entry(entry: &mut impl Read, name: &str) -> Result<Vec<u8>, BundleError>
 
 /// Checks every entry against the manifest: same names, same count, same SHA-256.
 pub fn verify(path: &Path) -> Result<Summary, BundleError> {
+    let (manifest, seen) = check_entries(path, |_, _| {})?;
+    let partitions = manifest["partitions"].as_array().map_or(0, Vec::len);
+    Ok(Summary {
+        records: seen,
+        partitions,
+        skipped: manifest_skipped(&manifest),
+    })
+}
+
+/// Every entry of a bundle with its bytes, in entry order, once all of them match the
+/// manifest (as [`verify`] checks): nothing is returned from a bundle that does not.
+pub fn read_verified(path: &Path) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
+    let mut entries = Vec::new();
+    check_entries(path, |name, bytes| entries.push((name, bytes)))?;
+    Ok(entries)
+}
+
+/// Reads every entry in bounded memory, checks its SHA-256 against the manifest and hands it
+/// to `each`; then checks the count. Returns the manifest and the number of entries.
+fn check_entries(
+    path: &Path,
+    mut each: impl FnMut(String, Vec<u8>),
+) -> Result<(Value, usize), BundleError> {
     let (mut archive, manifest) = open(path)?;
     let hashes = manifest["sha256"]
         .as_object()
@@ -253,6 +276,7 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
             return Err(BundleError::Corrupt(format!("{name}: SHA-256 differs")));
         }
         seen += 1;
+        each(name, bytes);
     }
     let count = manifest["recordCount"].as_u64().unwrap_or(u64::MAX) as usize;
     if seen != hashes.len() || seen != count {
@@ -261,52 +285,7 @@ pub fn verify(path: &Path) -> Result<Summary, BundleError> {
             hashes.len()
         )));
     }
-    let partitions = manifest["partitions"].as_array().map_or(0, Vec::len);
-    Ok(Summary {
-        records: seen,
-        partitions,
-        skipped: manifest_skipped(&manifest),
-    })
-}
-
-/// Every entry of a bundle with its bytes, in entry order, once all of them match the
-/// manifest (as [`verify`] checks): nothing is returned from a bundle that does not.
-pub fn read_verified(path: &Path) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
-    let (mut archive, manifest) = open(path)?;
-    let hashes = manifest["sha256"]
-        .as_object()
-        .ok_or_else(|| BundleError::Corrupt("manifest has no sha256 map".into()))?;
-    let mut entries = Vec::new();
-    for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|e| BundleError::Corrupt(e.to_string()))?;
-        let name = entry
-            .name()
-            .map_err(|e| BundleError::Corrupt(e.to_string()))?
-            .into_owned();
-        if name == MANIFEST {
-            continue;
-        }
-        let want = hashes
-            .get(&name)
-            .and_then(Value::as_str)
-            .ok_or_else(|| BundleError::Corrupt(format!("{name} is not in the manifest")))?;
-        let bytes = read_entry(&mut entry, &name)?;
-        if hex(&Sha256::digest(&bytes)) != want {
-            return Err(BundleError::Corrupt(format!("{name}: SHA-256 differs")));
-        }
-        entries.push((name, bytes));
-    }
-    let count = manifest["recordCount"].as_u64().unwrap_or(u64::MAX) as usize;
-    if entries.len() != hashes.len() || entries.len() != count {
-        return Err(BundleError::Corrupt(format!(
-            "{} entries, manifest lists {} (recordCount {count})",
-            entries.len(),
-            hashes.len()
-        )));
-    }
-    Ok(entries)
+    Ok((manifest, seen))
 }
 
 /// Lists the records of a bundle: each entry's name, its record's time (RFC 3339), whether
