@@ -143,6 +143,13 @@ pub fn record(data: &[u8]) {
             c.customer || OwnedAnonymousRecord::decode(data).is_ok(),
             "an anonymous record the decoder refuses passed the check"
         );
+        // Its class and the endpoint it fits agree: exactly one of the three.
+        assert_eq!(c.customer, c.class != crate::customer::CustomerClass::Anonymous);
+        let fits = ["anon", "test", "submit"]
+            .iter()
+            .filter(|e| c.fits_endpoint(e))
+            .count();
+        assert_eq!(fits, 1, "a record fits exactly one endpoint");
     }
     let Ok(record) = OwnedAnonymousRecord::decode(data) else {
         return;
