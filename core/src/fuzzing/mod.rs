@@ -144,7 +144,10 @@ pub fn record(data: &[u8]) {
             "an anonymous record the decoder refuses passed the check"
         );
         // Its class and the endpoint it fits agree: exactly one of the three.
-        assert_eq!(c.customer, c.class != crate::customer::CustomerClass::Anonymous);
+        assert_eq!(
+            c.customer,
+            c.class != crate::customer::CustomerClass::Anonymous
+        );
         let fits = ["anon", "test", "submit"]
             .iter()
             .filter(|e| c.fits_endpoint(e))

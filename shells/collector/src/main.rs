@@ -166,7 +166,13 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 struct Fail(u8, String);
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .version(support_metrics_linux::version::long_version(env!(
+            "CARGO_PKG_VERSION"
+        )))
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Fail(code, msg)) => {
