@@ -174,6 +174,12 @@ impl Pki {
 #[derive(Debug)]
 pub struct Guard(Child);
 
+impl From<Child> for Guard {
+    fn from(child: Child) -> Guard {
+        Guard(child)
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         let _ = self.0.kill();

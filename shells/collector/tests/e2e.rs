@@ -387,3 +387,68 @@ fn page_renders_in_a_real_browser() {
     );
     eprintln!("screenshot: {}", shot.canonicalize().unwrap().display());
 }
+
+/// HTTPS as the README deploys it: Debian's stunnel terminates TLS (a certificate from a test
+/// CA) in front of the collector, and the real agent posts over HTTPS, trusting that CA.
+#[test]
+fn agent_posts_over_https_through_a_tls_terminator() {
+    use support_metrics_tests::secured::{free_port, Guard, Pki};
+    let dir = scratch_dir("e2e-https");
+    let pki = Pki::new(&dir.join("pki"));
+    let c = Collector::start(&sqlite(&dir), &dir, &[]);
+    let port = free_port();
+    let conf = dir.join("stunnel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "foreground = yes\npid =\n[collector]\naccept = 127.0.0.1:{port}\nconnect = {}\ncert = {}\nkey = {}\n",
+            c.addr,
+            pki.path("server.pem"),
+            pki.path("server.key")
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new("stunnel")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start stunnel (apt-get install stunnel4)");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "stunnel exited");
+        assert!(Instant::now() < deadline, "stunnel did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _stunnel = Guard::from(child);
+    let config = dir.join("server.properties");
+    std::fs::write(
+        &config,
+        format!(
+            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.spool.dir={}\n\
+             confluent.support.metrics.endpoint.insecure=\n\
+             confluent.support.metrics.endpoint.secure=https://127.0.0.1:{port}/anon\n\
+             confluent.support.metrics.endpoint.ca.file={}\n",
+            dir.join("spool").display(),
+            pki.path("ca.pem")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(agent())
+        .args([
+            "once",
+            "--config",
+            config.to_str().unwrap(),
+            "--broker-watch",
+            "none",
+        ])
+        .env_remove("DO_NOT_TRACK")
+        .env_remove("SSL_CERT_FILE")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("https://127.0.0.1"), "{said}");
+    let f = c.fleet();
+    assert_eq!(f["records"], 1, "{f:#}");
+}
