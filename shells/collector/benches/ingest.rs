@@ -90,6 +90,8 @@ fn main() {
         real_p99.as_secs_f64() * 1e3,
         null_p99.as_secs_f64() * 1e3,
     );
+    let wal = std::fs::metadata(dir.join("bench.db-wal")).map_or(0, |m| m.len());
+    eprintln!("write-ahead log at the end: {} MiB", wal >> 20);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -4,7 +4,7 @@
 
 use postgres::{Client, NoTls};
 
-use super::schema::{for_backend, too_new, MIGRATIONS, VERSIONS};
+use super::schema::{too_new, MIGRATIONS, VERSIONS};
 use super::{describe, BrokerRow, DayCount, ADOPTION, BROKERS, INSERT};
 use crate::record::{Origin, Row};
 
@@ -54,7 +54,7 @@ impl Postgres {
             let Some(sql) = MIGRATIONS.get(have as usize) else {
                 break;
             };
-            tx.batch_execute(&for_backend(sql, false)).map_err(&e)?;
+            tx.batch_execute(sql).map_err(&e)?;
             tx.execute(
                 "INSERT INTO support_metrics_schema (version, applied_at) VALUES ($1, $2)",
                 &[&(have + 1), &crate::now()],

@@ -28,25 +28,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );",
 ];
 
-/// A migration's text for SQLite (`sqlite`) or PostgreSQL: `/*sqlite: ...*/` holds what only
-/// SQLite takes (a table clustered on its key, `WITHOUT ROWID`, saves a second B-tree).
-pub(super) fn for_backend(sql: &str, sqlite: bool) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut rest = sql;
-    while let Some(start) = rest.find("/*sqlite:") {
-        out.push_str(&rest[..start]);
-        let Some(len) = rest[start..].find("*/") else {
-            break;
-        };
-        if sqlite {
-            out.push_str(&rest[start + "/*sqlite:".len()..start + len]);
-        }
-        rest = &rest[start + len + 2..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The table that says which migrations ran.
 pub(super) const VERSIONS: &str = "CREATE TABLE IF NOT EXISTS support_metrics_schema (
     version BIGINT PRIMARY KEY,

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::schema::{for_backend, too_new, MIGRATIONS, VERSIONS};
+use super::schema::{too_new, MIGRATIONS, VERSIONS};
 use super::{BrokerRow, DayCount, ADOPTION, BROKERS, INSERT};
 use crate::record::{Origin, Row};
 
@@ -49,7 +49,7 @@ impl Sqlite {
             let Some(sql) = MIGRATIONS.get(have as usize) else {
                 break;
             };
-            tx.execute_batch(&for_backend(sql, true)).map_err(&e)?;
+            tx.execute_batch(sql).map_err(&e)?;
             tx.execute(
                 "INSERT INTO support_metrics_schema (version, applied_at) VALUES ($1, $2)",
                 params![have + 1, crate::now()],
