@@ -174,12 +174,6 @@ impl Pki {
 #[derive(Debug)]
 pub struct Guard(Child);
 
-impl From<Child> for Guard {
-    fn from(child: Child) -> Guard {
-        Guard(child)
-    }
-}
-
 impl Drop for Guard {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -207,6 +201,18 @@ fn wait_listening(port: u16, child: &mut Child, what: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("{what} did not listen on 127.0.0.1:{port} within 15 s");
+}
+
+/// Debian's stunnel with the configuration `conf`, once it listens on 127.0.0.1:`port`.
+pub fn stunnel(conf: &Path, port: u16) -> Guard {
+    let mut child = Command::new("stunnel")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start stunnel (apt-get install stunnel4)");
+    wait_listening(port, &mut child, "stunnel");
+    Guard(child)
 }
 
 /// The tansu binary: `SUPPORT_METRICS_TANSU`, else where `ci/tansu.sh` installs it.
@@ -307,14 +313,7 @@ impl SecuredBroker {
                 ),
             )
             .unwrap();
-            let mut child = Command::new("stunnel")
-                .arg(&conf)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start stunnel (apt-get install stunnel4)");
-            wait_listening(port, &mut child, "stunnel");
-            guards.push(Guard(child));
+            guards.push(stunnel(&conf, port));
         }
         SecuredBroker {
             port,

@@ -41,19 +41,15 @@ fn agent() -> PathBuf {
     bin
 }
 
-/// What the real agent sends with `once` shows up in /api/fleet and on the page.
-#[test]
-fn agent_once_shows_up_in_the_fleet() {
-    let dir = scratch_dir("e2e-agent");
-    let c = Collector::start(&sqlite(&dir), &dir, &[]);
+/// The real agent's `once` with the topic off, its spool in `dir`, and `endpoints` (the
+/// endpoint settings); its stderr, after asserting it succeeded.
+fn agent_once(dir: &std::path::Path, endpoints: &str) -> String {
     let config = dir.join("server.properties");
     std::fs::write(
         &config,
         format!(
-            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.spool.dir={}\n\
-             confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n",
-            dir.join("spool").display(),
-            c.url("/anon")
+            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.spool.dir={}\n{endpoints}",
+            dir.join("spool").display()
         ),
     )
     .unwrap();
@@ -66,12 +62,25 @@ fn agent_once_shows_up_in_the_fleet() {
             "none",
         ])
         .env_remove("DO_NOT_TRACK")
+        .env_remove("SSL_CERT_FILE")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{said}");
+    said
+}
+
+/// What the real agent sends with `once` shows up in /api/fleet and on the page.
+#[test]
+fn agent_once_shows_up_in_the_fleet() {
+    let dir = scratch_dir("e2e-agent");
+    let c = Collector::start(&sqlite(&dir), &dir, &[]);
+    agent_once(
+        &dir,
+        &format!(
+            "confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n",
+            c.url("/anon")
+        ),
     );
     let f = c.fleet();
     assert_eq!(
@@ -392,7 +401,7 @@ fn page_renders_in_a_real_browser() {
 /// CA) in front of the collector, and the real agent posts over HTTPS, trusting that CA.
 #[test]
 fn agent_posts_over_https_through_a_tls_terminator() {
-    use support_metrics_tests::secured::{free_port, Guard, Pki};
+    use support_metrics_tests::secured::{free_port, stunnel, Pki};
     let dir = scratch_dir("e2e-https");
     let pki = Pki::new(&dir.join("pki"));
     let c = Collector::start(&sqlite(&dir), &dir, &[]);
@@ -408,46 +417,16 @@ fn agent_posts_over_https_through_a_tls_terminator() {
         ),
     )
     .unwrap();
-    let mut child = Command::new("stunnel")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start stunnel (apt-get install stunnel4)");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "stunnel exited");
-        assert!(Instant::now() < deadline, "stunnel did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _stunnel = Guard::from(child);
-    let config = dir.join("server.properties");
-    std::fs::write(
-        &config,
-        format!(
-            "broker.id=0\nconfluent.support.metrics.topic=\nconfluent.support.metrics.spool.dir={}\n\
-             confluent.support.metrics.endpoint.insecure=\n\
+    let _stunnel = stunnel(&conf, port);
+    let said = agent_once(
+        &dir,
+        &format!(
+            "confluent.support.metrics.endpoint.insecure=\n\
              confluent.support.metrics.endpoint.secure=https://127.0.0.1:{port}/anon\n\
              confluent.support.metrics.endpoint.ca.file={}\n",
-            dir.join("spool").display(),
             pki.path("ca.pem")
         ),
-    )
-    .unwrap();
-    let out = Command::new(agent())
-        .args([
-            "once",
-            "--config",
-            config.to_str().unwrap(),
-            "--broker-watch",
-            "none",
-        ])
-        .env_remove("DO_NOT_TRACK")
-        .env_remove("SSL_CERT_FILE")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{said}");
+    );
     assert!(said.contains("https://127.0.0.1"), "{said}");
     let f = c.fleet();
     assert_eq!(f["records"], 1, "{f:#}");
