@@ -102,7 +102,7 @@ TEST_LOG=""
 test() {
     step "tests (with a tansu broker on loopback)"
     TEST_LOG=$(mktemp)
-    local broker postgres
+    # Not local: the EXIT trap stops them after this function has returned.
     broker=$(mktemp)
     postgres=$(mktemp -d)
     trap 'ci/tansu.sh stop "$broker"; ci/postgres.sh stop "$postgres"' EXIT
