@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::routing::post;
 use axum::Router;
 use support_metrics_collector::advisories::Advisories;
-use support_metrics_collector::server::{router, serve, Settings};
+use support_metrics_collector::server::{router, serve, Limits, Settings};
 use support_metrics_collector::store::Store;
 use support_metrics_collector::writer::Writer;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -38,16 +38,14 @@ fn main() {
     let url = format!("sqlite:{}", dir.join("bench.db").display());
 
     let (real_addr, null_addr) = runtime.block_on(async {
-        let settings = || Settings {
+        let settings = Settings {
             advisories: Advisories::default(),
             full_addresses: false,
             interval_secs: 86_400,
             request_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 1024,
         };
         let writer = Writer::start(Store::open(&url).unwrap()).unwrap();
-        let app = router(writer, Store::open(&url).unwrap(), settings());
+        let app = router(writer, Store::open(&url).unwrap(), settings);
         let real = start(app).await;
         let nothing = Router::new().route(
             "/anon",
@@ -101,8 +99,10 @@ async fn start(app: Router) -> SocketAddr {
     tokio::spawn(serve(
         listener,
         app,
-        Duration::from_secs(30),
-        1024,
+        Limits {
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        },
         std::future::pending(),
     ));
     addr

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use support_metrics_collector::advisories::Advisories;
 use support_metrics_collector::consume::{follow, ConsumeError, Follow};
 use support_metrics_collector::import::{import, ImportError};
-use support_metrics_collector::server::{router, serve, Settings};
+use support_metrics_collector::server::{router, serve, Limits, Settings};
 use support_metrics_collector::store::{describe, Store};
 use support_metrics_collector::writer::Writer;
 use support_metrics_collector::{fleet, now};
@@ -224,8 +224,6 @@ fn run(cli: Cli) -> Result<(), Fail> {
                     .await
                     .map_err(|e| Fail(73, format!("cannot listen on {listen}: {e}")))?;
                 let bound = listener.local_addr().map_err(|e| Fail(73, e.to_string()))?;
-                let idle = Duration::from_secs(idle_timeout);
-                let max = max_connections as usize;
                 let app = router(
                     writer,
                     reader,
@@ -234,8 +232,6 @@ fn run(cli: Cli) -> Result<(), Fail> {
                         full_addresses,
                         interval_secs: view.interval_hours * 3600,
                         request_timeout: Duration::from_secs(request_timeout),
-                        idle_timeout: idle,
-                        max_connections: max,
                     },
                 );
                 eprintln!(
@@ -243,7 +239,11 @@ fn run(cli: Cli) -> Result<(), Fail> {
                     describe(&database.database),
                     if full_addresses { "in full" } else { "truncated to /24 and /48" }
                 );
-                serve(listener, app, idle, max, shutdown()).await;
+                let limits = Limits {
+                    idle_timeout: Duration::from_secs(idle_timeout),
+                    max_connections: max_connections as usize,
+                };
+                serve(listener, app, limits, shutdown()).await;
                 eprintln!("support-metrics-collector INFO stopped");
                 Ok(())
             })

@@ -42,7 +42,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// What `serve` needs besides the listener.
+/// What the routes need: the answers, the fleet window, the body timeout.
 pub struct Settings {
     /// The advisories file's contents (empty when none).
     pub advisories: Advisories,
@@ -52,6 +52,11 @@ pub struct Settings {
     pub interval_secs: u64,
     /// Longest wait for a request's body.
     pub request_timeout: Duration,
+}
+
+/// What bounds the connections `serve` accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
     /// Longest wait for a request's headers, and for the next request on a kept-alive
     /// connection.
     pub idle_timeout: Duration,
@@ -96,11 +101,10 @@ pub fn router(writer: Writer, reader: Store, settings: Settings) -> Router {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    settings_idle: Duration,
-    max_connections: usize,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(max_connections));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
         let (stream, addr) = tokio::select! {
@@ -129,14 +133,14 @@ pub async fn serve(
             );
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(settings_idle)
+                .header_read_timeout(limits.idle_timeout)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(stream), service);
             let _ = conn.await;
             drop(slot);
         });
     }
-    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(Duration::from_secs(10), slots.acquire_many(all)).await;
 }
 
