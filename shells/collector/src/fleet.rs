@@ -183,55 +183,50 @@ pub fn compute(
         })
         .collect();
 
-    let mut clusters: BTreeMap<(String, String), (Cluster, i64)> = BTreeMap::new();
-    let mut customers: BTreeMap<String, (Customer, i64, Vec<String>)> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.customer_id.is_some()) {
-        let customer_id = r.customer_id.clone().unwrap_or_default();
-        let cluster_id = r.cluster_id.clone().unwrap_or_default();
-        let c = clusters
-            .entry((customer_id.clone(), cluster_id.clone()))
+    // Rows are newest first: a cluster's first row holds its newest counts.
+    let mut clusters: BTreeMap<(&str, &str), (Cluster, i64)> = BTreeMap::new();
+    for r in &rows {
+        let (Some(customer_id), Some(cluster_id)) = (&r.customer_id, &r.cluster_id) else {
+            continue;
+        };
+        clusters
+            .entry((customer_id, cluster_id))
             .or_insert_with(|| {
-                (
-                    Cluster {
-                        customer_id: customer_id.clone(),
-                        cluster_id: cluster_id.clone(),
-                        brokers: 0,
-                        topics: 0,
-                        partitions: 0,
-                        reporting_brokers: 0,
-                        last_seen: String::new(),
-                    },
-                    i64::MIN,
-                )
-            });
-        c.0.reporting_brokers += 1;
-        if r.ts > c.1 {
-            c.1 = r.ts;
-            c.0.brokers = r.brokers.unwrap_or_default();
-            c.0.topics = r.topics.unwrap_or_default();
-            c.0.partitions = r.partitions.unwrap_or_default();
-            c.0.last_seen = time(r.ts);
-        }
-        let k = customers.entry(customer_id.clone()).or_insert_with(|| {
-            (
-                Customer {
-                    customer_id,
-                    clusters: 0,
+                let cluster = Cluster {
+                    customer_id: customer_id.clone(),
+                    cluster_id: cluster_id.clone(),
+                    brokers: r.brokers.unwrap_or_default(),
+                    topics: r.topics.unwrap_or_default(),
+                    partitions: r.partitions.unwrap_or_default(),
                     reporting_brokers: 0,
-                    last_seen: String::new(),
+                    last_seen: time(r.ts),
+                };
+                (cluster, r.ts)
+            })
+            .0
+            .reporting_brokers += 1;
+    }
+    // A customer is the sum of its clusters (in key order: a customer's clusters are adjacent).
+    let mut customers: Vec<(Customer, i64)> = Vec::new();
+    for (c, ts) in clusters.values() {
+        match customers.last_mut() {
+            Some((k, newest)) if k.customer_id == c.customer_id => {
+                k.clusters += 1;
+                k.reporting_brokers += c.reporting_brokers;
+                if *ts > *newest {
+                    *newest = *ts;
+                    k.last_seen.clone_from(&c.last_seen);
+                }
+            }
+            _ => customers.push((
+                Customer {
+                    customer_id: c.customer_id.clone(),
+                    clusters: 1,
+                    reporting_brokers: c.reporting_brokers,
+                    last_seen: c.last_seen.clone(),
                 },
-                i64::MIN,
-                Vec::new(),
-            )
-        });
-        k.0.reporting_brokers += 1;
-        if !k.2.contains(&cluster_id) {
-            k.2.push(cluster_id);
-            k.0.clusters += 1;
-        }
-        if r.ts > k.1 {
-            k.1 = r.ts;
-            k.0.last_seen = time(r.ts);
+                *ts,
+            )),
         }
     }
 
@@ -283,7 +278,7 @@ pub fn compute(
         by_confluent_platform_version,
         adoption,
         clusters: clusters.into_values().map(|(c, _)| c).collect(),
-        customers: customers.into_values().map(|(c, _, _)| c).collect(),
+        customers: customers.into_iter().map(|(c, _)| c).collect(),
         advisories: hits,
         brokers,
     })

@@ -1,7 +1,7 @@
 //! SQLite: one file, WAL, `synchronous=FULL` (a commit is on disk before it returns), one
 //! writer.
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::schema::{too_new, MIGRATIONS, VERSIONS};
 use super::{BrokerRow, DayCount, ADOPTION, BROKERS, INSERT};
@@ -151,8 +151,6 @@ impl Sqlite {
     pub(super) fn count(&mut self) -> Result<i64, String> {
         self.conn
             .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))
-            .optional()
-            .map(Option::unwrap_or_default)
             .map_err(err(&self.path))
     }
 }
