@@ -116,18 +116,18 @@ fn bars(counts: &[VersionCount]) -> Option<String> {
     if counts.is_empty() {
         return None;
     }
-    let mut labels: Vec<String> = Vec::new();
-    let mut values: Vec<f32> = Vec::new();
-    for (i, c) in counts.iter().enumerate() {
-        if i + 1 < MAX_SERIES || counts.len() == MAX_SERIES {
-            labels.push(c.version.clone());
-            values.push(c.brokers as f32);
-        } else if i + 1 == MAX_SERIES {
-            labels.push("other".into());
-            values.push(c.brokers as f32);
-        } else if let Some(last) = values.last_mut() {
-            *last += c.brokers as f32;
-        }
+    // Up to MAX_SERIES bars; past that, the tail is summed as one `other` bar.
+    let shown = if counts.len() > MAX_SERIES {
+        MAX_SERIES - 1
+    } else {
+        counts.len()
+    };
+    let (head, tail) = counts.split_at(shown);
+    let mut labels: Vec<String> = head.iter().map(|c| c.version.clone()).collect();
+    let mut values: Vec<f32> = head.iter().map(|c| c.brokers as f32).collect();
+    if !tail.is_empty() {
+        labels.push("other".into());
+        values.push(tail.iter().map(|c| c.brokers as f32).sum());
     }
     // charts-rs draws the first category at the bottom: reverse, so the most common is on top.
     labels.reverse();
