@@ -10,7 +10,7 @@ use support_metrics_bundle::{
     absolute, default_file_name, inspect, read_topic, verify, write_bundle, zk, BundleError, Source,
 };
 use support_metrics_core::config::DEFAULT_TOPIC;
-use support_metrics_linux::client::{connect, Setting};
+use support_metrics_linux::client::{connect, key_value, Setting};
 use support_metrics_linux::properties_file::{FileError, PropertiesFile};
 
 const AFTER_HELP: &str = "\
@@ -160,13 +160,6 @@ fn exit_code(e: &anyhow::Error) -> u8 {
 }
 
 /// `KEY=VALUE`, for `--client-property`.
-fn key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err("expected KEY=VALUE".to_owned()),
-    }
-}
-
 /// `1 record`, `2 records`.
 fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
@@ -221,16 +214,7 @@ fn run_create(args: Create) -> anyhow::Result<ExitCode> {
         topic = topic.or_else(|| config.topic().map(str::to_owned));
         file = Some(f);
     }
-    let mut extra = Vec::new();
-    if let Some(path) = &args.command_config {
-        extra = Setting::all_of(&PropertiesFile::read(path)?);
-    }
-    extra.extend(args.consumer_property.iter().map(|(k, v)| Setting {
-        name: k.clone(),
-        value: v.clone(),
-        key: k.clone(),
-        origin: format!("--consumer-property {k}"),
-    }));
+    let extra = Setting::command_line(args.command_config.as_deref(), &args.consumer_property)?;
     // --runtime bounds the whole run: ZooKeeper first, then reading gets what is left.
     let started = std::time::Instant::now();
     let runtime = Duration::from_secs(args.runtime);

@@ -16,7 +16,7 @@ use support_metrics_collector::store::{describe, Store};
 use support_metrics_collector::writer::Writer;
 use support_metrics_collector::{fleet, now};
 use support_metrics_core::config::DEFAULT_TOPIC;
-use support_metrics_linux::client::{connect, Setting};
+use support_metrics_linux::client::{connect, key_value, Setting};
 use support_metrics_linux::properties_file::PropertiesFile;
 
 const AFTER_HELP: &str = "\
@@ -153,13 +153,6 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn key_value(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
-        _ => Err("expected KEY=VALUE".to_owned()),
-    }
 }
 
 /// A failure: one line and its exit code.
@@ -308,17 +301,8 @@ fn run(cli: Cli) -> Result<(), Fail> {
             if servers.is_none() && file.is_none() {
                 return Err(Fail(2, "consume: give --bootstrap-server HOST:PORT or --config with the broker's server.properties".into()));
             }
-            let mut extra = Vec::new();
-            if let Some(path) = &command_config {
-                let f = PropertiesFile::read(path).map_err(|e| Fail(78, e.to_string()))?;
-                extra = Setting::all_of(&f);
-            }
-            extra.extend(consumer_property.iter().map(|(k, v)| Setting {
-                name: k.clone(),
-                value: v.clone(),
-                key: k.clone(),
-                origin: format!("--consumer-property {k}"),
-            }));
+            let extra = Setting::command_line(command_config.as_deref(), &consumer_property)
+                .map_err(|e| Fail(78, e.to_string()))?;
             let connection =
                 connect(file.as_ref(), servers.as_deref(), extra).map_err(|e| Fail(78, e))?;
             for note in &connection.notes {

@@ -51,6 +51,25 @@ impl Setting {
             .collect()
     }
 
+    /// What a Kafka tool's command line adds, in order: every property of the client
+    /// properties file `--command-config` names, then each `--consumer-property KEY=VALUE`.
+    pub fn command_line(
+        command_config: Option<&std::path::Path>,
+        properties: &[(String, String)],
+    ) -> Result<Vec<Setting>, crate::properties_file::FileError> {
+        let mut settings = match command_config {
+            Some(path) => Setting::all_of(&PropertiesFile::read(path)?),
+            None => Vec::new(),
+        };
+        settings.extend(properties.iter().map(|(k, v)| Setting {
+            name: k.clone(),
+            value: v.clone(),
+            key: k.clone(),
+            origin: format!("--consumer-property {k}"),
+        }));
+        Ok(settings)
+    }
+
     /// The `confluent.support.metrics.client.*` settings of a broker config, prefix removed.
     pub fn client_settings_of(file: &PropertiesFile) -> Vec<Setting> {
         file.entries()
@@ -63,6 +82,14 @@ impl Setting {
                 Some(Setting::from_entry(file, e, name))
             })
             .collect()
+    }
+}
+
+/// `KEY=VALUE`, as `--consumer-property` takes it (for clap's `value_parser`).
+pub fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err("expected KEY=VALUE".to_owned()),
     }
 }
 
