@@ -1,17 +1,13 @@
 //! The real `support-metrics-agent` binary, run in a scratch directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::BIN;
 use serde_json::Value;
 use support_metrics_tests::{java_load_all, scratch_dir};
-
-/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
-/// runs the suite against the shipped static binary).
-static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    std::env::var("SUPPORT_METRICS_AGENT_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
-});
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);

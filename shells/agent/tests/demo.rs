@@ -1,16 +1,12 @@
 //! `support-metrics-agent demo`: the README's first command, with nothing installed.
 
+mod common;
+
 use std::process::Command;
 
+use common::BIN;
 use serde_json::Value;
 use support_metrics_tests::scratch_dir;
-
-/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
-/// runs the suite against the shipped static binary).
-static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    std::env::var("SUPPORT_METRICS_AGENT_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
-});
 
 #[test]
 fn demo_sends_a_record_and_writes_a_verifiable_bundle() {

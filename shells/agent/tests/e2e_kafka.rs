@@ -1,21 +1,17 @@
 //! The real agent binary with the topic on, against the tansu broker that `ci/check.sh test`
 //! starts (`SUPPORT_METRICS_KAFKA`) and an HTTP server on 127.0.0.1.
 
+mod common;
+
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use common::BIN;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::Value;
 use support_metrics_tests::scratch_dir;
 use support_metrics_tests::servers::TestServer;
-
-/// The agent under test: this build's, or the one `SUPPORT_METRICS_AGENT_BIN` names (`ci/dist`
-/// runs the suite against the shipped static binary).
-static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    std::env::var("SUPPORT_METRICS_AGENT_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-agent").to_owned())
-});
 
 fn broker() -> String {
     std::env::var("SUPPORT_METRICS_KAFKA").expect(
