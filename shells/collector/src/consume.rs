@@ -102,14 +102,17 @@ pub fn follow(
     // Partitions read to their end since their last message.
     let mut at_end: std::collections::BTreeSet<i32> = Default::default();
     let mut last_flush = Instant::now();
+    // Messages read (ours or not) whose offsets are not committed yet.
+    let mut uncommitted = 0usize;
     let mut last_error_shown = None::<Instant>;
     while !stop.load(Ordering::Relaxed) {
         if f.runtime.is_some_and(|r| started.elapsed() >= r) {
-            flush(writer, &consumer, &mut batch, &mut done)?;
+            flush(writer, &consumer, &mut batch, &mut done, &mut uncommitted)?;
             return Err(ConsumeError::OutOfTime(done));
         }
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
+                uncommitted += 1;
                 at_end.remove(&m.partition());
                 match m.payload().map(|p| decode(p, None)) {
                     Some(Ok(row)) => {
@@ -138,7 +141,7 @@ pub fn follow(
             Some(Err(_)) | None => {}
         }
         if batch.len() >= 500 || last_flush.elapsed() >= Duration::from_secs(1) {
-            flush(writer, &consumer, &mut batch, &mut done)?;
+            flush(writer, &consumer, &mut batch, &mut done, &mut uncommitted)?;
             last_flush = Instant::now();
         }
         if f.exit_at_end && batch.is_empty() {
@@ -151,16 +154,17 @@ pub fn follow(
             }
         }
     }
-    flush(writer, &consumer, &mut batch, &mut done)?;
+    flush(writer, &consumer, &mut batch, &mut done, &mut uncommitted)?;
     Ok(done)
 }
 
-/// Stores what was read, then commits the group's offsets.
+/// Stores what was read, then commits the group's offsets (only when something was read).
 fn flush(
     writer: &Writer,
     consumer: &BaseConsumer,
     batch: &mut Vec<(crate::record::Row, Origin)>,
     done: &mut Consumed,
+    uncommitted: &mut usize,
 ) -> Result<(), ConsumeError> {
     if !batch.is_empty() {
         let fresh = writer
@@ -168,11 +172,16 @@ fn flush(
             .map_err(ConsumeError::Store)?;
         done.new += fresh.into_iter().filter(|f| *f).count();
     }
-    // Nothing consumed yet is not an error worth stopping for.
+    if *uncommitted == 0 {
+        return Ok(());
+    }
     match consumer.commit_consumer_state(CommitMode::Sync) {
-        Ok(()) | Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {
+        Ok(()) => {
+            *uncommitted = 0;
             Ok(())
         }
+        // A failed commit is tried again at the next flush; re-reading is harmless anyway
+        // (the record key).
         Err(e) => {
             eprintln!("support-metrics-collector WARN cannot commit offsets: {e}");
             Ok(())
