@@ -8,7 +8,8 @@ pub mod zk;
 
 pub use read::{read_topic, Progress, Records, Source};
 pub use zipfile::{
-    absolute, default_file_name, inspect, read_verified, verify, write_bundle, Summary,
+    absolute, default_file_name, inspect, read_verified, regular_file, verify, write_bundle,
+    Summary,
 };
 
 /// Why a bundle could not be made or checked; each is one line for the operator.

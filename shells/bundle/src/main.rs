@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, Subcommand};
 use support_metrics_bundle::{
-    absolute, default_file_name, inspect, read_topic, verify, write_bundle, zk, BundleError, Source,
+    absolute, default_file_name, inspect, read_topic, regular_file, verify, write_bundle, zk,
+    BundleError, Source,
 };
 use support_metrics_core::config::DEFAULT_TOPIC;
 use support_metrics_linux::client::{connect, key_value, Setting};
@@ -167,13 +168,7 @@ fn plural(n: usize, word: &str) -> String {
 
 /// A bundle to read: a regular file, else exit 66 naming it and why.
 fn bundle_file(file: &Path) -> Result<(), FileError> {
-    let why = match std::fs::metadata(file) {
-        Ok(m) if m.is_file() => return Ok(()),
-        Ok(m) if m.is_dir() => std::io::Error::other("a directory, not a bundle"),
-        Ok(_) => std::io::Error::other("not a regular file"),
-        Err(e) => e,
-    };
-    Err(FileError::Unreadable(file.to_owned(), why))
+    regular_file(file).map_err(|why| FileError::Unreadable(file.to_owned(), why))
 }
 
 fn run_verify(file: &Path) -> anyhow::Result<ExitCode> {

@@ -179,7 +179,20 @@ pub(crate) const MAX_MANIFEST_LEN: u64 = 16 << 20;
 /// Opens a bundle: a zip whose every entry is `manifest.json` or
 /// `records/<partition>-<offset>`, with a manifest of at most [`MAX_MANIFEST_LEN`] bytes.
 /// Nothing is read whole before its size is known to be bounded.
+/// Whether `path` can be a bundle: a regular file (a FIFO would block the reader, a
+/// directory is no zip). The error says why, for "cannot read PATH: ...".
+pub fn regular_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(std::io::Error::other("a directory, not a bundle")),
+        Ok(_) => Err(std::io::Error::other("not a regular file")),
+        Err(e) => Err(e),
+    }
+}
+
 fn open(path: &Path) -> Result<(zip::ZipArchive<std::fs::File>, Value), BundleError> {
+    regular_file(path)
+        .map_err(|e| BundleError::Other(format!("cannot read {}: {e}", path.display())))?;
     let file = std::fs::File::open(path)
         .map_err(|e| BundleError::Other(format!("cannot read {}: {e}", path.display())))?;
     let mut archive = zip::ZipArchive::new(file)

@@ -365,3 +365,43 @@ fn stops_on_sigterm_and_refuses_a_newer_schema() {
         "{err}"
     );
 }
+
+/// `import` of a FIFO or a directory where a bundle was expected: exit 66 at once, naming
+/// it, instead of blocking on the FIFO.
+#[test]
+fn import_refuses_what_is_not_a_file() {
+    let dir = scratch_dir("http-import-fifo");
+    let fifo = dir.join("bundle.zip");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let db = sqlite(&dir);
+    for (path, why) in [
+        (fifo.as_path(), "not a regular file"),
+        (dir.as_path(), "a directory"),
+    ] {
+        let mut child = std::process::Command::new(BIN)
+            .args(["import", "--database", &db, path.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("import of {} hangs", path.display());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(66), "{err}");
+        assert!(
+            err.contains(path.to_str().unwrap()) && err.contains(why),
+            "{err}"
+        );
+    }
+}
