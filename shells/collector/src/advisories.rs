@@ -17,6 +17,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+/// The largest advisories file read.
+pub const MAX_FILE_LEN: u64 = 1 << 20;
+
 /// The file, checked.
 #[derive(Clone, Debug, Default)]
 pub struct Advisories {
@@ -58,9 +61,26 @@ struct Entry {
 
 impl Advisories {
     /// Reads and checks `path`; the error is one line naming the file and the cause.
+    /// Only a regular file of at most [`MAX_FILE_LEN`] bytes is read (a FIFO would block).
     pub fn load(path: &Path) -> Result<Advisories, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        use std::io::Read;
+        let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        // Checked before opening: opening a FIFO blocks until someone writes to it.
+        if !std::fs::metadata(path).map_err(|e| fail(&e))?.is_file() {
+            return Err(fail(&"not a regular file"));
+        }
+        let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+        let mut text = String::new();
+        file.take(MAX_FILE_LEN + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| fail(&e))?;
+        if text.len() as u64 > MAX_FILE_LEN {
+            return Err(fail(&format_args!(
+                "larger than {} KiB",
+                MAX_FILE_LEN >> 10
+            )));
+        }
+        Self::parse(&text).map_err(|e| fail(&e))
     }
 
     /// Parses the file's text.

@@ -308,6 +308,30 @@ fn bad_settings_exit_with_their_codes() {
         assert!(err.contains(text), "{args:?}: {err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
+    // An advisories "file" that is a FIFO, or huge: refused at once, not read forever.
+    let fifo = dir.join("advisories.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let huge = dir.join("huge.toml");
+    std::fs::write(&huge, "# x\n".repeat(300_000)).unwrap();
+    for (file, why) in [
+        (&fifo, "not a regular file"),
+        (&huge, "larger than 1024 KiB"),
+    ] {
+        let out = run(&[
+            "report",
+            "--database",
+            &db,
+            "--advisories",
+            file.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(78), "{err}");
+        assert!(err.contains(why), "{err}");
+    }
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = run(&["serve", "--listen", &addr, "--database", &db]);
