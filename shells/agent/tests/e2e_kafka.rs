@@ -152,13 +152,18 @@ fn customer_record_carries_cluster_facts() {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str("confluent.support.customer.id=C123456789\nnum.partitions=1\nssl.key.password=hunter2secret\n");
     std::fs::write(&config, text).unwrap();
+    // The agent gives the cluster read 3 s; a broker that has just started (the first
+    // tests of a run) can take longer to answer its first metadata request, and the record
+    // then says `unknown`. What this test checks is the facts, so the broker is warmed first.
+    let warm: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &servers)
+        .create()
+        .unwrap();
+    warm.fetch_metadata(None, Duration::from_secs(30)).unwrap();
+    let _ = warm.client().fetch_cluster_id(Duration::from_secs(30));
     let out = once(&config);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{said}");
     let body = http.received()[0].body.clone();
     assert_eq!(
         topic_records(&servers, &topic, 1),
@@ -172,13 +177,16 @@ fn customer_record_carries_cluster_facts() {
         v["brokerProcessUUID"].as_str().unwrap().as_bytes(),
         "key = the broker token"
     );
-    assert!(v["cluster"]["brokers"].as_u64().unwrap() >= 1, "{v}");
+    assert!(
+        v["cluster"]["brokers"].as_u64().unwrap() >= 1,
+        "{v}\n{said}"
+    );
     // Collected before its own topic is created: a fresh broker may report 0 topics.
     assert!(
         v["clusterId"]
             .as_str()
             .is_some_and(|id| !id.is_empty() && id != "unknown"),
-        "{v}"
+        "{v}\n{said}"
     );
     assert_eq!(v["brokerConfiguration"]["num.partitions"], "1");
     assert!(!String::from_utf8_lossy(&body).contains("hunter2"));
