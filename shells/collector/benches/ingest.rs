@@ -3,6 +3,11 @@
 //! same stack (hyper + axum, the same connection handling): the limit. Prints records/s and
 //! p99 latency of each, and their ratio.
 //!
+//! A third server on the same stack shows what durability alone costs on this disk: it
+//! decodes nothing and stores nothing, but answers a body only after a thread has appended it
+//! to a file and `fdatasync`ed it, in groups as the collector's writer does (the floor any
+//! server pays that answers 2xx only for what is on disk).
+//!
 //! `cargo bench -p support-metrics-collector --bench ingest` (`ci/bench collector`).
 //! `SUPPORT_METRICS_BENCH_SECS` sets the seconds per phase (default 3; three rounds of each).
 
@@ -37,7 +42,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite:{}", dir.join("bench.db").display());
 
-    let (real_addr, null_addr) = runtime.block_on(async {
+    let (real_addr, null_addr, floor_addr) = runtime.block_on(async {
         let settings = Settings {
             advisories: Advisories::default(),
             full_addresses: false,
@@ -55,15 +60,17 @@ fn main() {
             }),
         );
         let null = start(nothing).await;
-        (real, null)
+        let floor = start(floor_server(&dir.join("floor.log"))).await;
+        (real, null, floor)
     });
     // A shared machine wanders: the two are measured in alternation, and each figure is the
     // median of three rounds.
     let secs = Duration::from_secs(secs);
-    let (mut real, mut null) = (Vec::new(), Vec::new());
+    let (mut real, mut null, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..3u64 {
         real.push(clients.block_on(load(real_addr, secs, round << 36)));
         null.push(clients.block_on(load(null_addr, secs, (round + 8) << 36)));
+        floor.push(clients.block_on(load(floor_addr, secs, (round + 16) << 36)));
     }
     let median = |v: &mut Vec<(f64, Duration)>| {
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -74,6 +81,7 @@ fn main() {
     };
     let (real_rate, real_p99) = median(&mut real);
     let (null_rate, null_p99) = median(&mut null);
+    let (floor_rate, _) = median(&mut floor);
     let stored = Store::open(&url).unwrap().count().unwrap();
     let ratio = real_rate / null_rate;
     let met = if ratio >= 0.5 && real_rate >= 10_000.0 {
@@ -83,14 +91,52 @@ fn main() {
     };
     println!(
         "6. collector ingest, {CLIENTS} clients, SQLite (WAL, synchronous=FULL, {stored} records): \
-         {real_rate:.0} records/s, p99 {:.1} ms | peer: do-nothing server on the same stack \
+         {real_rate:.0} records/s, p99 {:.1} ms (durability alone, append + fdatasync per group: \
+         {floor_rate:.0}/s, {:.2}x) | peer: do-nothing server on the same stack \
          {null_rate:.0} requests/s, p99 {:.1} ms | {ratio:.2}x | goal >= 0.50x and >= 10000/s | {met}",
         real_p99.as_secs_f64() * 1e3,
+        floor_rate / null_rate,
         null_p99.as_secs_f64() * 1e3,
     );
     let wal = std::fs::metadata(dir.join("bench.db-wal")).map_or(0, |m| m.len());
     eprintln!("write-ahead log at the end: {} MiB", wal >> 20);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The durability floor: each body is appended to `path` and synced, in groups, before the
+/// answer.
+fn floor_server(path: &std::path::Path) -> Router {
+    use std::io::Write;
+    type Job = (axum::body::Bytes, tokio::sync::oneshot::Sender<()>);
+    let mut file = std::fs::File::create(path).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(4096);
+    std::thread::spawn(move || {
+        while let Some(first) = rx.blocking_recv() {
+            let mut group = vec![first];
+            while let Ok(job) = rx.try_recv() {
+                group.push(job);
+            }
+            for (body, _) in &group {
+                file.write_all(body).unwrap();
+            }
+            file.sync_data().unwrap();
+            for (_, reply) in group {
+                let _ = reply.send(());
+            }
+        }
+    });
+    Router::new().route(
+        "/anon",
+        post(move |body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                let (reply, done) = tokio::sync::oneshot::channel();
+                tx.send((body, reply)).await.unwrap();
+                done.await.unwrap();
+                "{}"
+            }
+        }),
+    )
 }
 
 async fn start(app: Router) -> SocketAddr {
@@ -140,14 +186,15 @@ async fn client(addr: SocketAddr, deadline: Instant, base: u64) -> (u64, Vec<Dur
     let mut ok = 0;
     let mut latencies = Vec::new();
     let mut line = String::new();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
     for i in 0u64.. {
         if Instant::now() >= deadline {
             break;
         }
+        // As an agent stamps its record: the time it is sent.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         let n = base + i;
         let body = format!(
             r#"{{"timestamp":{now},"kafkaVersion":"3.7.0","confluentPlatformVersion":null,"brokerProcessUUID":"{:08x}-0000-4000-8000-{:012x}","collectorState":2}}"#,
