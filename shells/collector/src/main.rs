@@ -189,7 +189,8 @@ fn load_advisories(view: &View) -> Result<Advisories, Fail> {
     }
 }
 
-fn writer(store: Store) -> Result<Writer, Fail> {
+fn writer(mut store: Store) -> Result<Writer, Fail> {
+    store.check_writable().map_err(|e| Fail(69, e))?;
     Writer::start(store).map_err(|e| Fail(70, format!("cannot start the writer thread: {e}")))
 }
 

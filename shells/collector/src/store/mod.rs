@@ -90,6 +90,16 @@ impl Store {
         }
     }
 
+    /// Whether records can be written: a database on a read-only disk (SQLite can still read
+    /// one) or a read-only PostgreSQL server (a standby) is refused before anything is
+    /// accepted.
+    pub fn check_writable(&mut self) -> Result<(), String> {
+        match self {
+            Store::Sqlite(s) => s.check_writable(),
+            Store::Postgres(p) => p.check_writable(),
+        }
+    }
+
     /// Each broker's newest record at or after `since`.
     pub fn brokers(&mut self, since: i64) -> Result<Vec<BrokerRow>, String> {
         match self {

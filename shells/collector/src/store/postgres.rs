@@ -36,6 +36,20 @@ impl Postgres {
             config.connect_timeout(std::time::Duration::from_secs(10));
         }
         let mut client = config.connect(NoTls).map_err(&e)?;
+        // Up to date: nothing to write (a standby serves `report`).
+        let current = client
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM support_metrics_schema",
+                &[],
+            )
+            .ok()
+            .map(|r| r.get::<_, i64>(0));
+        if current == Some(MIGRATIONS.len() as i64) {
+            return Ok(Postgres {
+                client,
+                url: url.to_owned(),
+            });
+        }
         client.batch_execute(VERSIONS).map_err(&e)?;
         loop {
             let mut tx = client.transaction().map_err(&e)?;
@@ -150,6 +164,22 @@ impl Postgres {
                 brokers: r.get(2),
             })
             .collect())
+    }
+
+    pub(super) fn check_writable(&mut self) -> Result<(), String> {
+        let url = self.url.clone();
+        let read_only: String = self
+            .client
+            .query_one("SHOW transaction_read_only", &[])
+            .map_err(err(&url))?
+            .get(0);
+        if read_only == "on" {
+            return Err(format!(
+                "{}: the server only reads (a standby, or default_transaction_read_only)",
+                describe(&url)
+            ));
+        }
+        Ok(())
     }
 
     pub(super) fn count(&mut self) -> Result<i64, String> {

@@ -17,7 +17,21 @@ fn err(path: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
 }
 
 impl Sqlite {
+    /// Opens `path` and migrates it. When SQLite cannot, and the cause is the file system (a
+    /// read-only or full disk, a missing directory, permissions), the error says that.
     pub(super) fn open(path: &str) -> Result<Sqlite, String> {
+        Sqlite::open_migrated(path).map_err(|e| {
+            if e.starts_with("--database") {
+                return e;
+            }
+            match unwritable(path) {
+                Some(why) => format!("sqlite:{path}: {why}"),
+                None => e,
+            }
+        })
+    }
+
+    fn open_migrated(path: &str) -> Result<Sqlite, String> {
         let e = err(path);
         let mut conn = Connection::open(path).map_err(&e)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -148,9 +162,52 @@ impl Sqlite {
         rows.collect::<Result<_, _>>().map_err(&e)
     }
 
+    /// Whether the file system lets the database be written (SQLite opens a database with
+    /// its log on a read-only disk, and fails only at the first write), then takes the write
+    /// lock and lets it go.
+    pub(super) fn check_writable(&mut self) -> Result<(), String> {
+        let path = self.path.clone();
+        if let Some(why) = unwritable(&path) {
+            return Err(format!("sqlite:{path}: {why}"));
+        }
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK")
+            .map_err(|e| match unwritable(&path) {
+                Some(why) => format!("sqlite:{path}: {why}"),
+                None => format!("sqlite:{path}: {e}"),
+            })
+    }
+
     pub(super) fn count(&mut self) -> Result<i64, String> {
         self.conn
             .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))
             .map_err(err(&self.path))
+    }
+}
+
+/// Why the database at `path` cannot be written, if the file system says so: its file opened
+/// for writing or, before it exists, created (and removed again).
+fn unwritable(path: &str) -> Option<String> {
+    use std::fs::OpenOptions;
+    use std::io::ErrorKind;
+    let dir = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(_) => None,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            if !dir.is_dir() {
+                return Some(format!("no directory {}", dir.display()));
+            }
+            match OpenOptions::new().write(true).create_new(true).open(path) {
+                Ok(_) => {
+                    let _ = std::fs::remove_file(path);
+                    None
+                }
+                Err(e) => Some(format!("cannot create {path}: {e}")),
+            }
+        }
+        Err(e) => Some(format!("cannot write {path}: {e}")),
     }
 }

@@ -76,7 +76,10 @@ impl Collector {
         std::thread::spawn(move || {
             let mut rest = String::new();
             let _ = err.read_to_string(&mut rest);
-            let _ = std::fs::write(log2, rest);
+            // Whole or not at all, for stop_and_log.
+            let part = log2.with_extension("part");
+            let _ = std::fs::write(&part, rest);
+            let _ = std::fs::rename(part, log2);
         });
         Collector { child, addr, log }
     }
@@ -97,6 +100,16 @@ impl Collector {
         let (status, body) = self.get("/api/fleet");
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
+    }
+
+    /// Kills it and returns what it wrote to stderr after its first line.
+    pub(crate) fn stop_and_log(&mut self) -> String {
+        self.kill();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !self.log.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub(crate) fn kill(&mut self) {
