@@ -142,7 +142,10 @@ fn a_full_or_read_only_disk_gets_503_and_the_collector_recovers() {
     disk.remount("ro");
     let out =
         bounded(Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--database", &db]));
+    // `report` only reads: it works there.
+    let on_read_only = stored(&db);
     disk.remount("rw");
+    assert_eq!(on_read_only, OFFERED as i64);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(69), "{err}");
     assert_eq!(
@@ -162,7 +165,8 @@ fn a_full_or_read_only_disk_gets_503_and_the_collector_recovers() {
 }
 
 /// A PostgreSQL database that only reads (a standby, or `default_transaction_read_only`):
-/// `serve` refuses to start and says so, instead of answering 503 to every record.
+/// `serve` refuses to start and says so, instead of answering 503 to every record; `report`
+/// works.
 #[test]
 fn a_read_only_postgres_is_refused_at_start() {
     let db = postgres("readonly");
@@ -185,4 +189,6 @@ fn a_read_only_postgres_is_refused_at_start() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // `report` only reads: it works there.
+    assert_eq!(stored(&db), 0);
 }
