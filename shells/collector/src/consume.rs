@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::Message;
 use support_metrics_linux::client::Connection;
@@ -54,6 +55,32 @@ pub enum ConsumeError {
     OutOfTime(Consumed),
 }
 
+/// Keeps librdkafka's last error: its reason says what a failed call's code does not (a
+/// refused password, an untrusted certificate).
+#[derive(Default)]
+struct LastError(std::sync::Mutex<Option<String>>);
+
+impl LastError {
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl ClientContext for LastError {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let text = if reason.is_empty() {
+            error.to_string()
+        } else {
+            reason.to_owned()
+        };
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
+    }
+}
+
+impl ConsumerContext for LastError {}
+
+type Client = BaseConsumer<LastError>;
+
 /// Follows the topic until `stop` is set, or (with `exit_at_end`) the end is reached.
 pub fn follow(
     writer: &Writer,
@@ -76,13 +103,21 @@ pub fn follow(
         config.set(k, v);
     }
     let clean = |e: &KafkaError| f.connection.redactor.clean(&e.to_string());
-    let consumer: BaseConsumer = config.create().map_err(|e| {
-        ConsumeError::Config(format!("cannot create the Kafka client: {}", clean(&e)))
-    })?;
+    let consumer: Client = config
+        .create_with_context(LastError::default())
+        .map_err(|e| {
+            ConsumeError::Config(format!("cannot create the Kafka client: {}", clean(&e)))
+        })?;
     let metadata = consumer
         .fetch_metadata(Some(&f.topic), Duration::from_secs(10))
         .map_err(|e| {
-            ConsumeError::Unreachable(format!("{} ({})", f.connection.servers, clean(&e)))
+            // Error events wait for a poll to be served.
+            let _ = consumer.poll(Duration::from_millis(100));
+            let why = consumer
+                .context()
+                .take()
+                .map_or_else(|| clean(&e), |r| f.connection.redactor.clean(&r));
+            ConsumeError::Unreachable(format!("{} ({why})", f.connection.servers))
         })?;
     let exists = metadata
         .topics()
@@ -161,7 +196,7 @@ pub fn follow(
 /// Stores what was read, then commits the group's offsets (only when something was read).
 fn flush(
     writer: &Writer,
-    consumer: &BaseConsumer,
+    consumer: &Client,
     batch: &mut Vec<(crate::record::Row, Origin)>,
     done: &mut Consumed,
     uncommitted: &mut usize,
