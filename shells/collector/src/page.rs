@@ -132,12 +132,39 @@ fn bars(counts: &[VersionCount]) -> Option<String> {
     // charts-rs draws the first category at the bottom: reverse, so the most common is on top.
     labels.reverse();
     values.reverse();
+    let most = values.iter().copied().fold(1.0, f32::max);
     let mut chart = HorizontalBarChart::new(vec![Series::new("brokers".into(), values)], labels);
+    // The value axis ends at the longest bar (charts-rs takes no maximum here); up to 6 a
+    // step of 1 keeps the ticks whole, past that charts-rs rounds the step up to a whole one.
+    if most <= 6.0 {
+        chart.y_axis_configs[0].axis_split_number = most as usize;
+    }
+    // Room for the longest bar's label.
+    chart.margin.right = 16.0;
     chart.width = 460.0;
     chart.height = 60.0 + 32.0 * chart.x_axis_data.len() as f32;
     chart.legend_show = Some(false);
     chart.series_list[0].label_show = true;
     chart.svg().ok()
+}
+
+/// An axis for counts up to `most`: whole-number ticks (a step of 1, 2 or 5 times a power
+/// of ten, at most 6 of them) and a top past `most`, so the longest bar's label has room.
+/// Returns the top and the number of steps.
+fn count_axis(most: f32) -> (f32, usize) {
+    let most = most.max(1.0);
+    let mut step = 1.0_f32;
+    'find: loop {
+        for m in [1.0, 2.0, 5.0] {
+            if most / (step * m) < 6.0 {
+                step *= m;
+                break 'find;
+            }
+        }
+        step *= 10.0;
+    }
+    let steps = (most / step).floor() + 1.0;
+    (step * steps, steps as usize)
 }
 
 /// A line per Kafka version (the most reported first), per day.
@@ -170,7 +197,17 @@ fn adoption(fleet: &Fleet) -> Option<String> {
         .iter()
         .map(|d| d.date[5..].to_owned())
         .collect();
+    let most = fleet
+        .adoption
+        .iter()
+        .flat_map(|d| d.versions.values())
+        .copied()
+        .max()
+        .unwrap_or(0);
+    let (top, splits) = count_axis(most as f32);
     let mut chart = LineChart::new(series, days);
+    chart.y_axis_configs[0].axis_max = Some(top);
+    chart.y_axis_configs[0].axis_split_number = splits;
     chart.width = 640.0;
     chart.height = 320.0;
     chart.svg().ok()
@@ -226,4 +263,23 @@ pub fn text(fleet: &Fleet) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_axis;
+
+    #[test]
+    fn count_axes_have_whole_ticks_and_room_above() {
+        for (most, axis) in [
+            (0.0, (2.0, 2)),
+            (3.0, (4.0, 4)),
+            (5.0, (6.0, 6)),
+            (6.0, (8.0, 4)),
+            (100.0, (120.0, 6)),
+            (1234.0, (1500.0, 3)),
+        ] {
+            assert_eq!(count_axis(most), axis, "{most}");
+        }
+    }
 }
