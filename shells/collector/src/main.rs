@@ -35,7 +35,8 @@ Exit codes:
   2   bad command line
   65  import: a bundle does not match its manifest (nothing of it stored)
   66  import: a bundle is missing or unreadable
-  69  the database, the Kafka cluster or the topic cannot be reached
+  69  the database, the Kafka cluster or the topic cannot be reached, or (serve, import,
+      consume) the database cannot be written: a read-only disk, file or server
   73  serve: the listen address cannot be bound
   75  consume: --runtime ran out before the end of the topic (what was read is stored)
   78  a bad setting: --advisories file, --database URL (or a database a newer collector
