@@ -39,8 +39,8 @@ Exit codes:
       consume) the database cannot be written: a read-only disk, file or server
   73  serve: the listen address cannot be bound
   75  consume: --runtime ran out before the end of the topic (what was read is stored)
-  78  a bad setting: --advisories file, --database URL (or a database a newer collector
-      migrated), a client setting (named, never its value)";
+  78  a bad setting: --advisories file, --database URL (a path that is not a database, or
+      a database a newer collector migrated), a client setting (named, never its value)";
 
 /// Receive Proactive Support records (HTTP, bundles, a topic), keep each once, and show the
 /// fleet: brokers by Kafka and Confluent Platform version, clusters, customers, advisories.

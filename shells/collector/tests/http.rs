@@ -332,6 +332,28 @@ fn bad_settings_exit_with_their_codes() {
         assert_eq!(out.status.code(), Some(78), "{err}");
         assert!(err.contains(why), "{err}");
     }
+    // A --database that is no database: a FIFO (SQLite said "disk I/O error"), a directory,
+    // a text file. Exit 78, naming it.
+    let text = dir.join("notes.txt");
+    std::fs::write(
+        &text,
+        "not a database, but long enough to have a header. ".repeat(4),
+    )
+    .unwrap();
+    for (file, why) in [
+        (&fifo, "not a regular file"),
+        (&dir, "a directory"),
+        (&text, "file is not a database"),
+    ] {
+        let url = format!("sqlite:{}", file.display());
+        let out = run(&["report", "--database", &url]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(78), "{err}");
+        assert_eq!(
+            err.trim(),
+            format!("support-metrics-collector: --database {url}: {why}")
+        );
+    }
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = run(&["serve", "--listen", &addr, "--database", &db]);

@@ -20,9 +20,23 @@ impl Sqlite {
     /// Opens `path` and migrates it. When SQLite cannot, and the cause is the file system (a
     /// read-only or full disk, a missing directory, permissions), the error says that.
     pub(super) fn open(path: &str) -> Result<Sqlite, String> {
+        // SQLite opens a FIFO or a device and then fails with "disk I/O error".
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() {
+                let what = if meta.is_dir() {
+                    "a directory"
+                } else {
+                    "not a regular file"
+                };
+                return Err(format!("--database sqlite:{path}: {what}"));
+            }
+        }
         Sqlite::open_migrated(path).map_err(|e| {
             if e.starts_with("--database") {
                 return e;
+            }
+            if e.ends_with("file is not a database") {
+                return format!("--database {e}");
             }
             match unwritable(path) {
                 Some(why) => format!("sqlite:{path}: {why}"),
