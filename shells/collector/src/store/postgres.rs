@@ -13,6 +13,7 @@ const MIGRATION_LOCK: i64 = 0x5355_5050_4d45_5452;
 
 pub struct Postgres {
     client: Client,
+    config: postgres::Config,
     url: String,
 }
 
@@ -47,6 +48,7 @@ impl Postgres {
         if current == Some(MIGRATIONS.len() as i64) {
             return Ok(Postgres {
                 client,
+                config,
                 url: url.to_owned(),
             });
         }
@@ -78,8 +80,24 @@ impl Postgres {
         }
         Ok(Postgres {
             client,
+            config,
             url: url.to_owned(),
         })
+    }
+
+    /// The connection, made again if the server closed it (a restart, a failover, an
+    /// administrator's `pg_terminate_backend`): the call that found it closed failed, the
+    /// next one works once the server is back.
+    fn client(&mut self) -> Result<&mut Client, String> {
+        if self.client.is_closed() {
+            let url = self.url.clone();
+            self.client = self.config.connect(NoTls).map_err(err(&url))?;
+            eprintln!(
+                "support-metrics-collector INFO reconnected to {}",
+                describe(&url)
+            );
+        }
+        Ok(&mut self.client)
     }
 
     pub(super) fn insert(
@@ -89,7 +107,7 @@ impl Postgres {
     ) -> Result<Vec<bool>, String> {
         let url = self.url.clone();
         let e = err(&url);
-        let mut tx = self.client.transaction().map_err(&e)?;
+        let mut tx = self.client()?.transaction().map_err(&e)?;
         let stmt = tx.prepare(INSERT).map_err(&e)?;
         let mut fresh = Vec::with_capacity(rows.len());
         for (r, o) in rows {
@@ -133,7 +151,10 @@ impl Postgres {
 
     pub(super) fn brokers(&mut self, since: i64) -> Result<Vec<BrokerRow>, String> {
         let url = self.url.clone();
-        let rows = self.client.query(BROKERS, &[&since]).map_err(err(&url))?;
+        let rows = self
+            .client()?
+            .query(BROKERS, &[&since])
+            .map_err(err(&url))?;
         Ok(rows
             .iter()
             .map(|r| BrokerRow {
@@ -155,7 +176,10 @@ impl Postgres {
 
     pub(super) fn adoption(&mut self, since: i64) -> Result<Vec<DayCount>, String> {
         let url = self.url.clone();
-        let rows = self.client.query(ADOPTION, &[&since]).map_err(err(&url))?;
+        let rows = self
+            .client()?
+            .query(ADOPTION, &[&since])
+            .map_err(err(&url))?;
         Ok(rows
             .iter()
             .map(|r| DayCount {
@@ -169,7 +193,7 @@ impl Postgres {
     pub(super) fn check_writable(&mut self) -> Result<(), String> {
         let url = self.url.clone();
         let read_only: String = self
-            .client
+            .client()?
             .query_one("SHOW transaction_read_only", &[])
             .map_err(err(&url))?
             .get(0);
@@ -185,7 +209,7 @@ impl Postgres {
     pub(super) fn count(&mut self) -> Result<i64, String> {
         let url = self.url.clone();
         let row = self
-            .client
+            .client()?
             .query_one("SELECT COUNT(*) FROM records", &[])
             .map_err(err(&url))?;
         Ok(row.get(0))
