@@ -56,7 +56,7 @@ pub enum Store {
     /// `sqlite:PATH`.
     Sqlite(sqlite::Sqlite),
     /// `postgres://...`.
-    Postgres(postgres::Postgres),
+    Postgres(Box<postgres::Postgres>),
 }
 
 impl Store {
@@ -70,7 +70,7 @@ impl Store {
             return sqlite::Sqlite::open(path).map(Store::Sqlite);
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return postgres::Postgres::open(url).map(Store::Postgres);
+            return postgres::Postgres::open(url).map(|p| Store::Postgres(Box::new(p)));
         }
         Err(format!(
             "--database {}: use sqlite:PATH or postgres://USER@HOST/DB",
