@@ -87,7 +87,8 @@ enum Command {
         /// Store senders' full addresses; by default only their /24 (IPv4) or /48 (IPv6).
         #[arg(long)]
         full_addresses: bool,
-        /// Longest wait for a request's body, in seconds.
+        /// Longest wait for a request's body, and then for its record to be stored (past it the
+        /// sender gets a 503 and sends again), in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 10,
               value_parser = clap::value_parser!(u64).range(1..=300))]
         request_timeout: u64,

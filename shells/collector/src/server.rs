@@ -50,7 +50,7 @@ pub struct Settings {
     pub full_addresses: bool,
     /// The agents' report interval, for "seen in the last two intervals".
     pub interval_secs: u64,
-    /// Longest wait for a request's body.
+    /// Longest wait for a request's body, and then for its record to be stored.
     pub request_timeout: Duration,
 }
 
@@ -229,7 +229,21 @@ async fn receive(
         component,
         remote: Some(address(addr.ip(), app.settings.full_addresses)),
     };
-    match app.writer.write(vec![(row, origin)]).await {
+    // A database that hangs (a stopped server, a lost network) must not hold the sender: it
+    // hears 503 and sends again; if the write lands after all, the key makes the resend one
+    // record.
+    let stored = tokio::time::timeout(
+        app.settings.request_timeout,
+        app.writer.write(vec![(row, origin)]),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "not stored within {} s",
+            app.settings.request_timeout.as_secs()
+        ))
+    });
+    match stored {
         Ok(_) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],

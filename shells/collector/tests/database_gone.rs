@@ -63,3 +63,76 @@ fn the_collector_reconnects_when_postgres_closes_its_connections() {
     assert!(log.contains("INFO reconnected to postgres://"), "{log}");
     assert_eq!(stored(&db), answered.len() as i64);
 }
+
+/// The backends serving `db`'s other connections, stopped (SIGSTOP) until dropped: a server
+/// that hangs rather than closes.
+struct Stopped(Vec<i32>);
+
+impl Stopped {
+    fn backends_of(db: &str) -> Option<Stopped> {
+        let name = db.rsplit('/').next().unwrap();
+        let mut admin = postgres::Client::connect(db, postgres::NoTls).unwrap();
+        let pids: Vec<i32> = admin
+            .query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&name],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let signal = |pid: &i32, sig: &str| {
+            std::process::Command::new("kill")
+                .args([sig, &pid.to_string()])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if pids.is_empty() || !pids.iter().all(|p| signal(p, "-STOP")) {
+            for p in &pids {
+                signal(p, "-CONT");
+            }
+            return None;
+        }
+        Some(Stopped(pids))
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &p.to_string()])
+                .status();
+        }
+    }
+}
+
+#[test]
+fn a_hung_postgres_gets_503_within_the_request_timeout() {
+    let dir = scratch_dir("postgres-hung");
+    let db = postgres("hung");
+    let c = Collector::start(&db, &dir, &["--request-timeout", "2"]);
+    let ts = now();
+    let post = |n: u64| c.post("/anon", anon(&token(n), ts, "3.7.0").as_bytes());
+    assert_eq!(post(0).0, 200);
+    let Some(stopped) = Stopped::backends_of(&db) else {
+        eprintln!("SKIPPED: cannot stop PostgreSQL's backends here (needs root); CI runs as root");
+        return;
+    };
+    let started = std::time::Instant::now();
+    let (status, answer) = post(1);
+    let waited = started.elapsed();
+    drop(stopped);
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(
+        answer.trim(),
+        "the record could not be stored; try again later"
+    );
+    assert!(waited < std::time::Duration::from_secs(10), "{waited:?}");
+    // Back: the resend and a new record are stored, the resend once.
+    assert_eq!(post(1).0, 200);
+    assert_eq!(post(2).0, 200);
+    drop(c);
+    assert_eq!(stored(&db), 3);
+}
