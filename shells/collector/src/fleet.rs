@@ -16,6 +16,11 @@ use crate::store::{BrokerRow, Store};
 /// Days of version history shown.
 pub const ADOPTION_DAYS: i64 = 90;
 
+/// How far ahead of the collector's clock a record may be dated and still be in the view.
+/// Later ones (a broker's clock far off, or a forged date) are stored but left out: a record
+/// dated 2100 would otherwise keep its broker live, and the adoption chart, until then.
+const AHEAD_SECS: i64 = 86_400;
+
 /// Most brokers listed one by one (counts always cover every broker).
 pub const MAX_LISTED: usize = 10_000;
 
@@ -146,7 +151,8 @@ pub fn compute(
     interval_secs: u64,
 ) -> Result<Fleet, String> {
     let window = 2 * interval_secs as i64;
-    let mut rows = store.brokers(now - window)?;
+    let until = now + AHEAD_SECS;
+    let mut rows = store.brokers(now - window, until)?;
     // Two records of one token at the same second (running and stopping): the stop wins.
     rows.sort_by(|a, b| a.token.cmp(&b.token).then(a.state.cmp(&b.state)));
     rows.dedup_by(|later, first| later.token == first.token);
@@ -170,7 +176,7 @@ pub fn compute(
         count(&|r| r.cp_version.clone().unwrap_or_else(|| "none".into()));
 
     let mut days: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
-    for d in store.adoption(now - ADOPTION_DAYS * 86_400)? {
+    for d in store.adoption(now - ADOPTION_DAYS * 86_400, until)? {
         days.entry(d.day)
             .or_default()
             .insert(d.kafka_version, d.brokers);

@@ -173,8 +173,21 @@ fn suite(name: &str, db: &str) {
         (f["brokersSeen"].as_i64(), f["brokersLive"].as_i64()),
         (Some(4), Some(3))
     );
+
+    // A record dated 2100 (a clock far off, or forged): stored, but neither live nor in the
+    // adoption chart until then.
+    let ahead = anon(&token(9), 4_102_444_800, "9.9.9");
+    assert_eq!(c.post("/anon", ahead.as_bytes()).0, 200);
+    let f = c.fleet();
+    assert_eq!(f["records"], 6);
+    assert_eq!(
+        (f["brokersSeen"].as_i64(), f["brokersLive"].as_i64()),
+        (Some(4), Some(3)),
+        "{f:#}"
+    );
+    assert!(!f.to_string().contains("9.9.9"), "{f:#}");
     drop(c);
-    assert_eq!(stored(db), 5);
+    assert_eq!(stored(db), 6);
 }
 
 #[test]

@@ -100,19 +100,19 @@ impl Store {
         }
     }
 
-    /// Each broker's newest record at or after `since`.
-    pub fn brokers(&mut self, since: i64) -> Result<Vec<BrokerRow>, String> {
+    /// Each broker's newest record dated from `since` to `until`.
+    pub fn brokers(&mut self, since: i64, until: i64) -> Result<Vec<BrokerRow>, String> {
         match self {
-            Store::Sqlite(s) => s.brokers(since),
-            Store::Postgres(p) => p.brokers(since),
+            Store::Sqlite(s) => s.brokers(since, until),
+            Store::Postgres(p) => p.brokers(since, until),
         }
     }
 
-    /// Distinct brokers per day and Kafka version, at or after `since`.
-    pub fn adoption(&mut self, since: i64) -> Result<Vec<DayCount>, String> {
+    /// Distinct brokers per day and Kafka version, for records dated from `since` to `until`.
+    pub fn adoption(&mut self, since: i64, until: i64) -> Result<Vec<DayCount>, String> {
         match self {
-            Store::Sqlite(s) => s.adoption(since),
-            Store::Postgres(p) => p.adoption(since),
+            Store::Sqlite(s) => s.adoption(since, until),
+            Store::Postgres(p) => p.adoption(since, until),
         }
     }
 
@@ -145,14 +145,14 @@ pub fn describe(url: &str) -> String {
     }
 }
 
-/// Each broker's newest record since `?1`: the same SQL for both databases.
+/// Each broker's newest record dated from `$1` to `$2`: the same SQL for both databases.
 const BROKERS: &str = "SELECT r.token, r.ts, r.state, r.class, r.kafka_version, r.cp_version, \
      r.customer_id, r.cluster_id, r.broker_id, r.brokers, r.topics, r.partitions \
-     FROM records r JOIN (SELECT token, MAX(ts) AS ts FROM records WHERE ts >= $1 GROUP BY token) m \
+     FROM records r JOIN (SELECT token, MAX(ts) AS ts FROM records WHERE ts >= $1 AND ts <= $2 GROUP BY token) m \
      ON r.token = m.token AND r.ts = m.ts ORDER BY r.token, r.state";
 
 const ADOPTION: &str = "SELECT ts / 86400 AS day, kafka_version, COUNT(DISTINCT token) \
-     FROM records WHERE ts >= $1 GROUP BY ts / 86400, kafka_version ORDER BY day, kafka_version";
+     FROM records WHERE ts >= $1 AND ts <= $2 GROUP BY ts / 86400, kafka_version ORDER BY day, kafka_version";
 
 const INSERT: &str = "INSERT INTO records (token, ts, state, class, kafka_version, cp_version, \
      customer_id, cluster_id, broker_id, brokers, topics, partitions, body, via, component, remote, \

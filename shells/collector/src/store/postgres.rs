@@ -149,11 +149,11 @@ impl Postgres {
         Ok(fresh)
     }
 
-    pub(super) fn brokers(&mut self, since: i64) -> Result<Vec<BrokerRow>, String> {
+    pub(super) fn brokers(&mut self, since: i64, until: i64) -> Result<Vec<BrokerRow>, String> {
         let url = self.url.clone();
         let rows = self
             .client()?
-            .query(BROKERS, &[&since])
+            .query(BROKERS, &[&since, &until])
             .map_err(err(&url))?;
         Ok(rows
             .iter()
@@ -174,11 +174,11 @@ impl Postgres {
             .collect())
     }
 
-    pub(super) fn adoption(&mut self, since: i64) -> Result<Vec<DayCount>, String> {
+    pub(super) fn adoption(&mut self, since: i64, until: i64) -> Result<Vec<DayCount>, String> {
         let url = self.url.clone();
         let rows = self
             .client()?
-            .query(ADOPTION, &[&since])
+            .query(ADOPTION, &[&since, &until])
             .map_err(err(&url))?;
         Ok(rows
             .iter()

@@ -135,12 +135,12 @@ impl Sqlite {
         Ok(fresh)
     }
 
-    pub(super) fn brokers(&mut self, since: i64) -> Result<Vec<BrokerRow>, String> {
+    pub(super) fn brokers(&mut self, since: i64, until: i64) -> Result<Vec<BrokerRow>, String> {
         let path = self.path.clone();
         let e = err(&path);
         let mut stmt = self.conn.prepare_cached(BROKERS).map_err(&e)?;
         let rows = stmt
-            .query_map(params![since], |r| {
+            .query_map(params![since, until], |r| {
                 Ok(BrokerRow {
                     token: r.get(0)?,
                     ts: r.get(1)?,
@@ -160,12 +160,12 @@ impl Sqlite {
         rows.collect::<Result<_, _>>().map_err(&e)
     }
 
-    pub(super) fn adoption(&mut self, since: i64) -> Result<Vec<DayCount>, String> {
+    pub(super) fn adoption(&mut self, since: i64, until: i64) -> Result<Vec<DayCount>, String> {
         let path = self.path.clone();
         let e = err(&path);
         let mut stmt = self.conn.prepare_cached(ADOPTION).map_err(&e)?;
         let rows = stmt
-            .query_map(params![since], |r| {
+            .query_map(params![since, until], |r| {
                 Ok(DayCount {
                     day: r.get(0)?,
                     kafka_version: r.get(1)?,
