@@ -77,8 +77,10 @@ enum Command {
     /// serve the fleet view (/, /api/fleet). Plain HTTP: put TLS in front (a reverse proxy
     /// or stunnel).
     Serve {
-        /// Address to listen on, HOST:PORT (port 0: any free port, printed at start).
-        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080")]
+        /// Address to listen on, HOST:PORT: an IP address or a name such as localhost;
+        /// 0.0.0.0:PORT for every interface (port 0: any free port, printed at start).
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8080",
+              value_parser = listen_address)]
         listen: SocketAddr,
         #[command(flatten)]
         database: Database,
@@ -174,6 +176,24 @@ fn main() -> ExitCode {
             eprintln!("support-metrics-collector: {msg}");
             ExitCode::from(code)
         }
+    }
+}
+
+/// `--listen`: an address, or a host name and port (the name's first address).
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let port_only = text.trim_start_matches(':');
+    if !port_only.is_empty() && port_only.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "a port alone; use 0.0.0.0:{port_only} (every interface) or 127.0.0.1:{port_only}"
+        ));
+    }
+    match text.to_socket_addrs() {
+        Ok(mut addrs) => addrs.next().ok_or_else(|| format!("{text} has no address")),
+        Err(e) => Err(format!("not HOST:PORT, or the host is unknown ({e})")),
     }
 }
 

@@ -367,6 +367,33 @@ fn bad_settings_exit_with_their_codes() {
             format!("support-metrics-collector: --database {url}: {why}")
         );
     }
+    // A port alone: exit 2 with what to write instead.
+    let out = run(&["serve", "--listen", "8080", "--database", &db]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("use 0.0.0.0:8080 (every interface) or 127.0.0.1:8080"),
+        "{err}"
+    );
+    // A host name is resolved.
+    let mut named = std::process::Command::new(BIN)
+        .args(["serve", "--listen", "localhost:0", "--database", &db])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(named.stderr.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let _ = named.kill();
+    let _ = named.wait();
+    assert!(
+        first.contains("listening on http://127.0.0.1:")
+            || first.contains("listening on http://[::1]:"),
+        "{first}"
+    );
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = run(&["serve", "--listen", &addr, "--database", &db]);
