@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -69,7 +69,9 @@ struct App {
     /// The answer when no advisory can match: the same for every record.
     plain_answer: String,
     writer: Writer,
-    reader: Arc<Mutex<Store>>,
+    /// The fleet's connection: one view computed at a time; the others wait here, not in a
+    /// blocking thread each.
+    reader: Arc<tokio::sync::Mutex<Store>>,
     settings: Arc<Settings>,
 }
 
@@ -78,7 +80,7 @@ pub fn router(writer: Writer, reader: Store, settings: Settings) -> Router {
     let app = App {
         plain_answer: settings.advisories.answer("", None).to_string(),
         writer,
-        reader: Arc::new(Mutex::new(reader)),
+        reader: Arc::new(tokio::sync::Mutex::new(reader)),
         settings: Arc::new(settings),
     };
     Router::new()
@@ -301,8 +303,8 @@ pub fn address(ip: IpAddr, full: bool) -> String {
 
 async fn compute(app: &App) -> Result<fleet::Fleet, Response> {
     let app = app.clone();
+    let mut store = app.reader.clone().lock_owned().await;
     let job = tokio::task::spawn_blocking(move || {
-        let mut store = app.reader.lock().unwrap_or_else(|p| p.into_inner());
         fleet::compute(
             &mut store,
             &app.settings.advisories,
