@@ -51,6 +51,7 @@ fn main() {
             full_addresses: false,
             interval_secs: 86_400,
             request_timeout: Duration::from_secs(10),
+            fleet_from: Vec::new(),
         };
         let writer = Writer::start(Store::open(&url).unwrap()).unwrap();
         let app = router(writer, Store::open(&url).unwrap(), settings);

@@ -8,6 +8,7 @@ pub mod advisories;
 pub mod consume;
 pub mod fleet;
 pub mod import;
+pub mod network;
 pub mod page;
 pub mod record;
 pub mod server;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use support_metrics_collector::advisories::Advisories;
 use support_metrics_collector::consume::{follow, ConsumeError, Follow};
 use support_metrics_collector::import::{import, ImportError};
+use support_metrics_collector::network::{self, Network};
 use support_metrics_collector::server::{router, serve, Limits, Settings};
 use support_metrics_collector::store::{describe, Store};
 use support_metrics_collector::writer::Writer;
@@ -89,6 +90,13 @@ enum Command {
         /// Store senders' full addresses; by default only their /24 (IPv4) or /48 (IPv6).
         #[arg(long)]
         full_addresses: bool,
+        /// Who may read the fleet view (/ and /api/fleet): address ranges, comma-separated
+        /// (10.0.0.0/8,2001:db8::/32; 0.0.0.0/0,::/0 for anyone). By default this host only:
+        /// the view lists brokers by version and those an advisory matches. Behind a proxy the
+        /// reader's address is the proxy's: restrict there.
+        #[arg(long, value_name = "CIDR,...", default_value = network::LOOPBACK,
+              value_delimiter = ',', value_parser = clap::value_parser!(Network))]
+        fleet_from: Vec<Network>,
         /// Longest wait for a request's body, and then for its record to be stored (past it the
         /// sender gets a 503 and sends again), in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 10,
@@ -223,6 +231,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             database,
             view,
             full_addresses,
+            fleet_from,
             request_timeout,
             idle_timeout,
             max_connections,
@@ -248,6 +257,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                         full_addresses,
                         interval_secs: view.interval_hours * 3600,
                         request_timeout: Duration::from_secs(request_timeout),
+                        fleet_from,
                     },
                 );
                 eprintln!(

@@ -25,6 +25,7 @@ use tower::ServiceExt;
 
 use crate::advisories::Advisories;
 use crate::fleet;
+use crate::network::Network;
 use crate::page;
 use crate::record::{decode, Origin};
 use crate::store::Store;
@@ -52,6 +53,8 @@ pub struct Settings {
     pub interval_secs: u64,
     /// Longest wait for a request's body, and then for its record to be stored.
     pub request_timeout: Duration,
+    /// Who may read the fleet view (`/`, `/api/fleet`): the rest get 403.
+    pub fleet_from: Vec<Network>,
 }
 
 /// What bounds the connections `serve` accepts.
@@ -328,7 +331,28 @@ async fn compute(app: &App) -> Result<fleet::Fleet, Response> {
     }
 }
 
-async fn fleet_page(State(app): State<App>) -> Response {
+/// The refusal for a reader outside `--fleet-from`.
+fn outside(app: &App, addr: SocketAddr) -> Option<Response> {
+    let allowed = app
+        .settings
+        .fleet_from
+        .iter()
+        .any(|n| n.contains(addr.ip()));
+    (!allowed).then(|| {
+        reject(
+            StatusCode::FORBIDDEN,
+            "the fleet view answers only to the addresses in the collector's --fleet-from",
+        )
+    })
+}
+
+async fn fleet_page(
+    State(app): State<App>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+) -> Response {
+    if let Some(r) = outside(&app, addr) {
+        return r;
+    }
     match compute(&app).await {
         Ok(f) => {
             let mut r = (
@@ -353,7 +377,13 @@ async fn fleet_page(State(app): State<App>) -> Response {
     }
 }
 
-async fn fleet_json(State(app): State<App>) -> Response {
+async fn fleet_json(
+    State(app): State<App>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+) -> Response {
+    if let Some(r) = outside(&app, addr) {
+        return r;
+    }
     match compute(&app).await {
         Ok(f) => axum::Json(f).into_response(),
         Err(r) => r,

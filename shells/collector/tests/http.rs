@@ -491,3 +491,41 @@ fn import_refuses_what_is_not_a_file() {
         );
     }
 }
+
+/// The fleet view answers only to `--fleet-from` (this host by default): elsewhere a 403 with
+/// one line, while records are still received.
+#[test]
+fn fleet_view_answers_only_to_fleet_from() {
+    let dir = scratch_dir("http-fleet-from");
+    let db = sqlite(&dir);
+    let c = Collector::start(&db, &dir, &["--fleet-from", "10.0.0.0/8,2001:db8::/32"]);
+    assert_eq!(
+        c.post("/anon", anon(&token(1), now(), "3.7.0").as_bytes())
+            .0,
+        200
+    );
+    for path in ["/", "/api/fleet"] {
+        let (status, body) = c.get(path);
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!(
+            body.trim(),
+            "the fleet view answers only to the addresses in the collector's --fleet-from"
+        );
+    }
+    assert_eq!(c.get("/healthz").0, 200);
+    drop(c);
+    // By default: this host.
+    let c = Collector::start(&db, &dir, &[]);
+    assert_eq!(c.fleet()["records"], 1);
+    drop(c);
+    let out = std::process::Command::new(BIN)
+        .args(["serve", "--database", &db, "--fleet-from", "10.0.0.0/33"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("10.0.0.0/33: the prefix length is 0 to 32"),
+        "{err}"
+    );
+}
