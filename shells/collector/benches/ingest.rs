@@ -167,6 +167,7 @@ async fn start(app: Router) -> SocketAddr {
             idle_timeout: Duration::from_secs(30),
             max_connections: 1024,
         },
+        None,
         std::future::pending(),
     ));
     addr

@@ -13,6 +13,7 @@ pub mod page;
 pub mod record;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod writer;
 
 /// Seconds since the Unix epoch, now.

@@ -75,8 +75,8 @@ struct View {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Receive records over HTTP (POST /anon, /test, /submit, /<component>/<endpoint>) and
-    /// serve the fleet view (/, /api/fleet). Plain HTTP: put TLS in front (a reverse proxy
-    /// or stunnel).
+    /// serve the fleet view (/, /api/fleet). HTTPS with --tls-cert and --tls-key, else plain
+    /// HTTP (or a TLS terminator in front).
     Serve {
         /// Address to listen on, HOST:PORT: an IP address or a name such as localhost;
         /// 0.0.0.0:PORT for every interface (port 0: any free port, printed at start).
@@ -97,6 +97,13 @@ enum Command {
         #[arg(long, value_name = "CIDR,...", default_value = network::LOOPBACK,
               value_delimiter = ',', value_parser = clap::value_parser!(Network))]
         fleet_from: Vec<Network>,
+        /// Serve HTTPS: the server's certificate chain (PEM, the server's certificate first).
+        /// Without it the collector speaks plain HTTP (or put a TLS terminator in front).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Longest wait for a request's body, and then for its record to be stored (past it the
         /// sender gets a 503 and sends again), in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 10,
@@ -232,11 +239,21 @@ fn run(cli: Cli) -> Result<(), Fail> {
             view,
             full_addresses,
             fleet_from,
+            tls_cert,
+            tls_key,
             request_timeout,
             idle_timeout,
             max_connections,
         } => {
             let advisories = load_advisories(&view)?;
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    support_metrics_collector::tls::server_config(cert, key)
+                        .map_err(|e| Fail(78, e))?,
+                ),
+                _ => None,
+            };
+            let scheme = if tls.is_some() { "https" } else { "http" };
             let count = advisories.list.len();
             let store = open(&database)?;
             let kind = store.kind();
@@ -261,7 +278,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                     },
                 );
                 eprintln!(
-                    "support-metrics-collector INFO listening on http://{bound} ({kind} {}; {count} advisories; addresses {})",
+                    "support-metrics-collector INFO listening on {scheme}://{bound} ({kind} {}; {count} advisories; addresses {})",
                     describe(&database.database),
                     if full_addresses { "in full" } else { "truncated to /24 and /48" }
                 );
@@ -269,7 +286,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                     idle_timeout: Duration::from_secs(idle_timeout),
                     max_connections: max_connections as usize,
                 };
-                serve(listener, app, limits, shutdown()).await;
+                serve(listener, app, limits, tls, shutdown()).await;
                 eprintln!("support-metrics-collector INFO stopped");
                 Ok(())
             })

@@ -101,14 +101,16 @@ pub fn router(writer: Writer, reader: Store, settings: Settings) -> Router {
         .with_state(app)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then waits (at most 10 s) for
-/// the requests in flight.
+/// Serves `router` on `listener` (over TLS with `tls`) until `shutdown` completes, then waits
+/// (at most 10 s) for the requests in flight.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -129,24 +131,43 @@ pub async fn serve(
             continue;
         };
         let router = router.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(
-                move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo(addr));
-                    router.clone().oneshot(req.map(Body::new))
-                },
-            );
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.idle_timeout)
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
-            let _ = conn.await;
+            match tls {
+                None => connection(stream, router, addr, limits).await,
+                // The handshake is bounded like the headers that follow it.
+                Some(acceptor) => {
+                    let handshake = acceptor.accept(stream);
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(limits.idle_timeout, handshake).await
+                    {
+                        connection(stream, router, addr, limits).await;
+                    }
+                }
+            }
             drop(slot);
         });
     }
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(Duration::from_secs(10), slots.acquire_many(all)).await;
+}
+
+/// One connection: HTTP/1.1 with keep-alive, headers within the idle timeout.
+async fn connection<I>(io: I, router: Router, addr: SocketAddr, limits: Limits)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(addr));
+            router.clone().oneshot(req.map(Body::new))
+        });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.idle_timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service);
+    let _ = conn.await;
 }
 
 async fn post_record(

@@ -431,3 +431,50 @@ fn agent_posts_over_https_through_a_tls_terminator() {
     let f = c.fleet();
     assert_eq!(f["records"], 1, "{f:#}");
 }
+
+/// HTTPS served by the collector itself (`--tls-cert`, `--tls-key`): the real agent posts over
+/// HTTPS trusting the test CA, and the sender's own address is stored (no terminator in
+/// between). Plain HTTP to the HTTPS port is closed, not answered.
+#[test]
+fn agent_posts_over_https_to_the_collector_itself() {
+    use support_metrics_tests::secured::Pki;
+    let dir = scratch_dir("e2e-https-self");
+    let pki = Pki::new(&dir.join("pki"));
+    let db = sqlite(&dir);
+    let c = Collector::start(
+        &db,
+        &dir,
+        &[
+            "--tls-cert",
+            &pki.path("server.pem"),
+            "--tls-key",
+            &pki.path("server.key"),
+            "--full-addresses",
+        ],
+    );
+    let said = agent_once(
+        &dir,
+        &format!(
+            "confluent.support.metrics.endpoint.insecure=\n\
+             confluent.support.metrics.endpoint.secure=https://127.0.0.1:{}/anon\n\
+             confluent.support.metrics.endpoint.ca.file={}\n",
+            c.addr.port(),
+            pki.path("ca.pem")
+        ),
+    );
+    assert!(said.contains("https://127.0.0.1"), "{said}");
+    let (status, _) = c.post("/anon", anon(&token(77), now(), "3.7.0").as_bytes());
+    assert_eq!(status, 0, "plain HTTP on the HTTPS port was answered");
+    drop(c);
+    let out = Command::new(BIN)
+        .args(["report", "--json", "--database", &db])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["records"], 1, "{v:#}");
+    let conn = rusqlite::Connection::open(dir.join("collector.db")).unwrap();
+    let remote: String = conn
+        .query_row("SELECT remote FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(remote, "127.0.0.1");
+}

@@ -367,6 +367,33 @@ fn bad_settings_exit_with_their_codes() {
             format!("support-metrics-collector: --database {url}: {why}")
         );
     }
+    // TLS files that are no certificate or key: exit 78 naming them, a FIFO not read.
+    let fifo_s = fifo.to_str().unwrap();
+    let text_s = text.to_str().unwrap();
+    for (cert, key, why) in [
+        (fifo_s, text_s, "--tls-cert: not a regular file"),
+        (text_s, text_s, "--tls-cert: no PEM certificate in it"),
+    ] {
+        let out = run(&[
+            "serve",
+            "--database",
+            &db,
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(78), "{err}");
+        assert!(err.contains(&format!("{cert}: {why}")), "{err}");
+    }
+    let out = run(&["serve", "--database", &db, "--tls-cert", text_s]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A port alone: exit 2 with what to write instead.
     let out = run(&["serve", "--listen", "8080", "--database", &db]);
     let err = String::from_utf8_lossy(&out.stderr);

@@ -66,8 +66,9 @@ impl Collector {
         let mut line = String::new();
         err.read_line(&mut line).unwrap();
         let addr = line
-            .split("listening on http://")
+            .split("listening on http")
             .nth(1)
+            .and_then(|r| r.split("://").nth(1))
             .and_then(|r| r.split_whitespace().next())
             .unwrap_or_else(|| panic!("collector did not start: {line}"))
             .parse()
