@@ -43,7 +43,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// What the routes need: the answers, the fleet window, the body timeout.
+/// What the routes need: the answers, the fleet window and its readers, the body timeout.
 pub struct Settings {
     /// The advisories file's contents (empty when none).
     pub advisories: Advisories,
@@ -305,10 +305,7 @@ fn reject(status: StatusCode, why: &str) -> Response {
 
 /// The sender's address as stored: its /24 (IPv4) or /48 (IPv6) unless `full`.
 pub fn address(ip: IpAddr, full: bool) -> String {
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    };
+    let ip = ip.to_canonical();
     if full {
         return ip.to_string();
     }
@@ -325,7 +322,19 @@ pub fn address(ip: IpAddr, full: bool) -> String {
     }
 }
 
-async fn compute(app: &App) -> Result<fleet::Fleet, Response> {
+/// The fleet for a reader at `addr`: a 403 outside `--fleet-from`.
+async fn compute(app: &App, addr: SocketAddr) -> Result<fleet::Fleet, Response> {
+    if !app
+        .settings
+        .fleet_from
+        .iter()
+        .any(|n| n.contains(addr.ip()))
+    {
+        return Err(reject(
+            StatusCode::FORBIDDEN,
+            "the fleet view answers only to the addresses in the collector's --fleet-from",
+        ));
+    }
     let app = app.clone();
     let mut store = app.reader.clone().lock_owned().await;
     let job = tokio::task::spawn_blocking(move || {
@@ -352,29 +361,11 @@ async fn compute(app: &App) -> Result<fleet::Fleet, Response> {
     }
 }
 
-/// The refusal for a reader outside `--fleet-from`.
-fn outside(app: &App, addr: SocketAddr) -> Option<Response> {
-    let allowed = app
-        .settings
-        .fleet_from
-        .iter()
-        .any(|n| n.contains(addr.ip()));
-    (!allowed).then(|| {
-        reject(
-            StatusCode::FORBIDDEN,
-            "the fleet view answers only to the addresses in the collector's --fleet-from",
-        )
-    })
-}
-
 async fn fleet_page(
     State(app): State<App>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
 ) -> Response {
-    if let Some(r) = outside(&app, addr) {
-        return r;
-    }
-    match compute(&app).await {
+    match compute(&app, addr).await {
         Ok(f) => {
             let mut r = (
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -402,10 +393,7 @@ async fn fleet_json(
     State(app): State<App>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
 ) -> Response {
-    if let Some(r) = outside(&app, addr) {
-        return r;
-    }
-    match compute(&app).await {
+    match compute(&app, addr).await {
         Ok(f) => axum::Json(f).into_response(),
         Err(r) => r,
     }
