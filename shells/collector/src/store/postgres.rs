@@ -29,6 +29,35 @@ fn err(url: &str) -> impl Fn(postgres::Error) -> String + '_ {
     }
 }
 
+/// The schema's version (0 before the first migration).
+const CURRENT: &str = "SELECT COALESCE(MAX(version), 0)::BIGINT FROM support_metrics_schema";
+
+/// Applies the migrations `client`'s database lacks, each in its own transaction under the
+/// advisory lock.
+fn migrate(client: &mut Client, url: &str) -> Result<(), String> {
+    let e = err(url);
+    client.batch_execute(VERSIONS).map_err(&e)?;
+    loop {
+        let mut tx = client.transaction().map_err(&e)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(&e)?;
+        let have: i64 = tx.query_one(CURRENT, &[]).map_err(&e)?.get(0);
+        if have > MIGRATIONS.len() as i64 {
+            return Err(format!("--database {}: {}", describe(url), too_new(have)));
+        }
+        let Some(sql) = MIGRATIONS.get(have as usize) else {
+            return Ok(());
+        };
+        tx.batch_execute(sql).map_err(&e)?;
+        tx.execute(
+            "INSERT INTO support_metrics_schema (version, applied_at) VALUES ($1, $2)",
+            &[&(have + 1), &crate::now()],
+        )
+        .map_err(&e)?;
+        tx.commit().map_err(&e)?;
+    }
+}
+
 impl Postgres {
     pub(super) fn open(url: &str) -> Result<Postgres, String> {
         let e = err(url);
@@ -39,44 +68,11 @@ impl Postgres {
         let mut client = config.connect(NoTls).map_err(&e)?;
         // Up to date: nothing to write (a standby serves `report`).
         let current = client
-            .query_one(
-                "SELECT COALESCE(MAX(version), 0)::BIGINT FROM support_metrics_schema",
-                &[],
-            )
+            .query_one(CURRENT, &[])
             .ok()
             .map(|r| r.get::<_, i64>(0));
-        if current == Some(MIGRATIONS.len() as i64) {
-            return Ok(Postgres {
-                client,
-                config,
-                url: url.to_owned(),
-            });
-        }
-        client.batch_execute(VERSIONS).map_err(&e)?;
-        loop {
-            let mut tx = client.transaction().map_err(&e)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-                .map_err(&e)?;
-            let have: i64 = tx
-                .query_one(
-                    "SELECT COALESCE(MAX(version), 0)::BIGINT FROM support_metrics_schema",
-                    &[],
-                )
-                .map_err(&e)?
-                .get(0);
-            if have > MIGRATIONS.len() as i64 {
-                return Err(format!("--database {}: {}", describe(url), too_new(have)));
-            }
-            let Some(sql) = MIGRATIONS.get(have as usize) else {
-                break;
-            };
-            tx.batch_execute(sql).map_err(&e)?;
-            tx.execute(
-                "INSERT INTO support_metrics_schema (version, applied_at) VALUES ($1, $2)",
-                &[&(have + 1), &crate::now()],
-            )
-            .map_err(&e)?;
-            tx.commit().map_err(&e)?;
+        if current != Some(MIGRATIONS.len() as i64) {
+            migrate(&mut client, url)?;
         }
         Ok(Postgres {
             client,

@@ -186,10 +186,7 @@ impl Sqlite {
         }
         self.conn
             .execute_batch("BEGIN IMMEDIATE; ROLLBACK")
-            .map_err(|e| match unwritable(&path) {
-                Some(why) => format!("sqlite:{path}: {why}"),
-                None => format!("sqlite:{path}: {e}"),
-            })
+            .map_err(err(&path))
     }
 
     pub(super) fn count(&mut self) -> Result<i64, String> {
