@@ -63,23 +63,9 @@ impl Advisories {
     /// Reads and checks `path`; the error is one line naming the file and the cause.
     /// Only a regular file of at most [`MAX_FILE_LEN`] bytes is read (a FIFO would block).
     pub fn load(path: &Path) -> Result<Advisories, String> {
-        use std::io::Read;
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-        // Checked before opening: opening a FIFO blocks until someone writes to it.
-        if !std::fs::metadata(path).map_err(|e| fail(&e))?.is_file() {
-            return Err(fail(&"not a regular file"));
-        }
-        let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-        let mut text = String::new();
-        file.take(MAX_FILE_LEN + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| fail(&e))?;
-        if text.len() as u64 > MAX_FILE_LEN {
-            return Err(fail(&format_args!(
-                "larger than {} KiB",
-                MAX_FILE_LEN >> 10
-            )));
-        }
+        let bytes = crate::files::read_small(path, MAX_FILE_LEN).map_err(|e| fail(&e))?;
+        let text = String::from_utf8(bytes).map_err(|_| fail(&"not UTF-8 text"))?;
         Self::parse(&text).map_err(|e| fail(&e))
     }
 

@@ -6,6 +6,7 @@
 
 pub mod advisories;
 pub mod consume;
+pub mod files;
 pub mod fleet;
 pub mod import;
 pub mod network;

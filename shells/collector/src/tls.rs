@@ -2,7 +2,6 @@
 //! crosses the network encrypted without a terminator in front, and the stored sender address
 //! is the sender's.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -45,17 +44,6 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Strin
 
 /// A PEM file's bytes: a regular file of at most 1 MiB (a FIFO or a device is not read).
 fn read_pem(path: &Path, flag: &str) -> Result<Vec<u8>, String> {
-    let fail = |why: &dyn std::fmt::Display| format!("{}: {flag}: {why}", path.display());
-    let meta = std::fs::metadata(path).map_err(|e| fail(&e))?;
-    if !meta.is_file() {
-        return Err(fail(&"not a regular file"));
-    }
-    if meta.len() > MAX_PEM {
-        return Err(fail(&"larger than 1024 KiB"));
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_PEM).read_to_end(&mut bytes))
-        .map_err(|e| fail(&e))?;
-    Ok(bytes)
+    crate::files::read_small(path, MAX_PEM)
+        .map_err(|why| format!("{}: {flag}: {why}", path.display()))
 }
