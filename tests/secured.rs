@@ -13,6 +13,32 @@ pub const STORE_PASSWORD: &str = "St0re-Pa55-test";
 /// The password of the encrypted PEM client key.
 pub const KEY_PASSWORD: &str = "K3y-Pa55-test";
 
+/// The JAAS login module for SCRAM.
+pub const SCRAM_LOGIN: &str = "org.apache.kafka.common.security.scram.ScramLoginModule";
+
+/// Java client properties for a [`SecuredBroker`] behind [`Front::Tls`] whose SCRAM-SHA-512
+/// user is `ops`: SASL_SSL, and the PKI's PKCS12 truststore.
+pub fn scram_client_properties(pki: &Pki, password: &str) -> String {
+    format!(
+        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n\
+         sasl.jaas.config={SCRAM_LOGIN} required username=\"ops\" password=\"{password}\";\n\
+         ssl.truststore.type=PKCS12\nssl.truststore.location={}\nssl.truststore.password={STORE_PASSWORD}\n",
+        pki.path("truststore.p12")
+    )
+}
+
+/// The broker's own `server.properties` for that listener on `port`: what `--config` derives
+/// a client's security from.
+pub fn scram_server_properties(port: u16, pki: &Pki, password: &str) -> String {
+    format!(
+        "listeners=SASL_SSL://127.0.0.1:{port}\nsasl.enabled.mechanisms=SCRAM-SHA-512\n\
+         sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n\
+         listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={SCRAM_LOGIN} required username=\"ops\" password=\"{password}\";\n\
+         ssl.truststore.location={}\nssl.truststore.password={STORE_PASSWORD}\n",
+        pki.path("truststore.p12")
+    )
+}
+
 /// Generated certificates and stores, all in one directory.
 #[derive(Clone, Debug)]
 pub struct Pki {

@@ -11,11 +11,12 @@ use support_metrics_linux::kafka::KafkaTopic;
 use support_metrics_linux::log::Log;
 use support_metrics_linux::sinks::TopicSink;
 use support_metrics_tests::scratch_dir;
-use support_metrics_tests::secured::{Front, Pki, SecuredBroker, STORE_PASSWORD};
+use support_metrics_tests::secured::{
+    scram_client_properties, scram_server_properties, Front, Pki, SecuredBroker,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-bundle");
 const PASSWORD: &str = "Bundle-Scr4m-Pa55";
-const SCRAM: &str = "org.apache.kafka.common.security.scram.ScramLoginModule";
 
 fn bundle(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run bundle")
@@ -29,16 +30,6 @@ fn printed(o: &Output) -> String {
     )
 }
 
-/// The Java client properties of the test: SASL_SSL, SCRAM-SHA-512, a PKCS12 truststore.
-fn client_properties(pki: &Pki, password: &str) -> String {
-    format!(
-        "security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n\
-         sasl.jaas.config={SCRAM} required username=\"ops\" password=\"{password}\";\n\
-         ssl.truststore.type=PKCS12\nssl.truststore.location={}\nssl.truststore.password={STORE_PASSWORD}\n",
-        pki.path("truststore.p12")
-    )
-}
-
 #[test]
 fn command_config_and_derived_config_read_a_secured_topic() {
     let dir = scratch_dir("bundle-secured");
@@ -47,16 +38,9 @@ fn command_config_and_derived_config_read_a_secured_topic() {
     let address = broker.address();
     let topic = "secured-bundle";
     // One record, written through the same translation.
-    let settings: Vec<Setting> = client_properties(&pki, PASSWORD)
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| Setting {
-            name: k.into(),
-            value: v.into(),
-            key: k.into(),
-            origin: k.into(),
-        })
-        .collect();
+    let command_config = dir.join("client.properties");
+    std::fs::write(&command_config, scram_client_properties(&pki, PASSWORD)).unwrap();
+    let settings = Setting::command_line(Some(&command_config), &[]).unwrap();
     let connection = connect(None, Some(&address), settings).unwrap();
     let mut sink = KafkaTopic::new(&connection, topic, Log::from_env()).unwrap();
     let (result, detail) = sink.produce(b"k", b"{\"a\":1}", Duration::from_secs(10));
@@ -66,8 +50,6 @@ fn command_config_and_derived_config_read_a_secured_topic() {
         "{detail:?}"
     );
 
-    let command_config = dir.join("client.properties");
-    std::fs::write(&command_config, client_properties(&pki, PASSWORD)).unwrap();
     let out_zip = |name: &str| dir.join(name).display().to_string();
     let cc = command_config.display().to_string();
     let a = out_zip("a.zip");
@@ -90,13 +72,8 @@ fn command_config_and_derived_config_read_a_secured_topic() {
     std::fs::write(
         &server,
         format!(
-            "listeners=SASL_SSL://127.0.0.1:{}\nsasl.enabled.mechanisms=SCRAM-SHA-512\n\
-             sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n\
-             listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={SCRAM} required username=\"ops\" password=\"{PASSWORD}\";\n\
-             ssl.truststore.location={}\nssl.truststore.password={STORE_PASSWORD}\n\
-             confluent.support.metrics.topic={topic}\n",
-            broker.port,
-            pki.path("truststore.p12")
+            "{}confluent.support.metrics.topic={topic}\n",
+            scram_server_properties(broker.port, &pki, PASSWORD)
         ),
     )
     .unwrap();
@@ -112,7 +89,11 @@ fn command_config_and_derived_config_read_a_secured_topic() {
     assert!(Path::new(&b).exists());
 
     // A wrong password fails (within the runtime) and is never printed.
-    std::fs::write(&command_config, client_properties(&pki, "Wr0ng-Pa55word")).unwrap();
+    std::fs::write(
+        &command_config,
+        scram_client_properties(&pki, "Wr0ng-Pa55word"),
+    )
+    .unwrap();
     let c = out_zip("c.zip");
     let out = bundle(&[
         "-b",
