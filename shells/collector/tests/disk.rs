@@ -70,29 +70,6 @@ fn post_all(c: &Collector, range: std::ops::Range<u64>, ts: u64) -> Vec<(u64, u1
 /// reused space.
 const OFFERED: u64 = 2000;
 
-/// Runs `cmd` for at most 20 s: a `serve` that starts on a read-only disk instead of
-/// refusing is killed and fails the test.
-fn bounded(cmd: &mut Command) -> std::process::Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "still running after 20 s: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn a_full_or_read_only_disk_gets_503_and_the_collector_recovers() {
     let dir = scratch_dir("disk-full");
@@ -140,8 +117,13 @@ fn a_full_or_read_only_disk_gets_503_and_the_collector_recovers() {
     // Read-only (as after a file system error): `serve` refuses to start, naming the file
     // and the cause, and starts again once the disk is writable.
     disk.remount("ro");
-    let out =
-        bounded(Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--database", &db]));
+    let out = run_bounded(Command::new(BIN).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db,
+    ]));
     // `report` only reads: it works there.
     let on_read_only = stored(&db);
     disk.remount("rw");
@@ -179,8 +161,13 @@ fn a_read_only_postgres_is_refused_at_start() {
             "ALTER DATABASE {name} SET default_transaction_read_only = on"
         ))
         .unwrap();
-    let out =
-        bounded(Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--database", &db]));
+    let out = run_bounded(Command::new(BIN).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &db,
+    ]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(69), "{err}");
     assert!(

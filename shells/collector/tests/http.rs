@@ -495,21 +495,12 @@ fn import_refuses_what_is_not_a_file() {
         (fifo.as_path(), "not a regular file"),
         (dir.as_path(), "a directory"),
     ] {
-        let mut child = std::process::Command::new(BIN)
-            .args(["import", "--database", &db, path.to_str().unwrap()])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("import of {} hangs", path.display());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
+        let out = run_bounded(std::process::Command::new(BIN).args([
+            "import",
+            "--database",
+            &db,
+            path.to_str().unwrap(),
+        ]));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(66), "{err}");
         assert!(

@@ -218,3 +218,26 @@ pub(crate) fn stored(db: &str) -> i64 {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["records"].as_i64().unwrap()
 }
+
+/// Runs `cmd` to its end, for at most 20 s: a command that hangs (or a `serve` that starts
+/// where it should refuse) is killed and fails the test.
+pub(crate) fn run_bounded(cmd: &mut Command) -> std::process::Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running after 20 s: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
