@@ -8,21 +8,41 @@ mod common;
 use common::*;
 use support_metrics_tests::scratch_dir;
 
-/// Closes every connection to `db` but the caller's.
-fn terminate_connections(db: &str) {
+/// The server processes behind every connection to `db` (the collector's), and a client to
+/// act on them.
+fn backends(db: &str) -> (postgres::Client, Vec<i32>) {
     let name = db.rsplit('/').next().unwrap();
     let mut admin = postgres::Client::connect(db, postgres::NoTls).unwrap();
-    let closed = admin
+    let pids = admin
         .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             &[&name],
         )
-        .unwrap();
-    assert!(
-        !closed.is_empty(),
-        "the collector had no connection to close"
-    );
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    (admin, pids)
+}
+
+/// Closes every connection to `db` but the caller's.
+fn terminate_connections(db: &str) {
+    let (mut admin, pids) = backends(db);
+    assert!(!pids.is_empty(), "the collector had no connection to close");
+    for pid in pids {
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .unwrap();
+    }
+}
+
+/// Sends `sig` (`-STOP`, `-CONT`) to process `pid`; whether it could.
+fn signal(pid: i32, sig: &str) -> bool {
+    std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[test]
@@ -70,27 +90,10 @@ struct Stopped(Vec<i32>);
 
 impl Stopped {
     fn backends_of(db: &str) -> Option<Stopped> {
-        let name = db.rsplit('/').next().unwrap();
-        let mut admin = postgres::Client::connect(db, postgres::NoTls).unwrap();
-        let pids: Vec<i32> = admin
-            .query(
-                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                &[&name],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let signal = |pid: &i32, sig: &str| {
-            std::process::Command::new("kill")
-                .args([sig, &pid.to_string()])
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if pids.is_empty() || !pids.iter().all(|p| signal(p, "-STOP")) {
+        let (_, pids) = backends(db);
+        if pids.is_empty() || !pids.iter().all(|p| signal(*p, "-STOP")) {
             for p in &pids {
-                signal(p, "-CONT");
+                signal(*p, "-CONT");
             }
             return None;
         }
@@ -101,9 +104,7 @@ impl Stopped {
 impl Drop for Stopped {
     fn drop(&mut self) {
         for p in &self.0 {
-            let _ = std::process::Command::new("kill")
-                .args(["-CONT", &p.to_string()])
-                .status();
+            signal(*p, "-CONT");
         }
     }
 }
