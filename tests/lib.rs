@@ -9,6 +9,7 @@ pub mod propgen;
 pub mod secured;
 #[cfg(feature = "servers")]
 pub mod servers;
+pub mod systemd;
 
 /// The core's seeded PRNG (SplitMix64), reused for test data.
 pub use support_metrics_core::rand::Rng;

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use common::BIN;
 use serde_json::Value;
-use support_metrics_tests::{java_load_all, scratch_dir};
+use support_metrics_tests::{java_load_all, scratch_dir, systemd};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -392,11 +392,6 @@ fn systemd_unit_exec_start_parses() {
 /// `systemd-analyze verify` reads them (skipped where systemd is not installed).
 #[test]
 fn systemd_drop_ins_bind_the_agent_to_each_broker_unit() {
-    let analyze = std::path::Path::new("/usr/bin/systemd-analyze");
-    if !analyze.exists() {
-        eprintln!("SKIPPED: no systemd-analyze on this machine");
-        return;
-    }
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let unit = std::fs::read_to_string(here.join("support-metrics-agent.service")).unwrap();
     for broker in ["kafka", "confluent-server", "confluent-kafka"] {
@@ -426,17 +421,9 @@ fn systemd_drop_ins_bind_the_agent_to_each_broker_unit() {
             "[Unit]\nDescription=a broker\n[Service]\nExecStart=/bin/true\n",
         )
         .unwrap();
-        let out = std::process::Command::new(analyze)
-            .arg("verify")
-            .arg(dir.join("support-metrics-agent.service"))
-            .env("SYSTEMD_UNIT_PATH", format!("{}:", dir.display()))
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && !said.contains("Unknown"),
-            "{broker}: {said}"
-        );
+        if let Some(Err(said)) = systemd::verify(&dir, "support-metrics-agent.service") {
+            panic!("{broker}: {said}");
+        }
     }
 }
 
@@ -445,28 +432,9 @@ fn systemd_drop_ins_bind_the_agent_to_each_broker_unit() {
 #[test]
 fn systemd_unit_exposure_is_ok() {
     let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/support-metrics-agent.service");
-    let Ok(out) = Command::new("systemd-analyze")
-        .args(["security", "--offline=yes", "--no-pager", unit])
-        .output()
-    else {
-        eprintln!("systemd-analyze not installed: skipped");
-        return;
-    };
-    let text = String::from_utf8_lossy(&out.stdout);
-    let score: f64 = text
-        .lines()
-        .find_map(|l| {
-            l.split("exposure level for support-metrics-agent.service: ")
-                .nth(1)
-        })
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no score in:\n{text}{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    assert!(score <= 2.0, "exposure {score}:\n{text}");
+    if let Some(score) = systemd::exposure(std::path::Path::new(unit)) {
+        assert!(score <= 2.0, "exposure {score}");
+    }
 }
 
 /// Man pages for every command and subcommand, and completions for bash, zsh and fish, come
