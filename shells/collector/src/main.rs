@@ -172,18 +172,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the man pages and shell completions (bash, zsh, fish) into DIR: for packaging.
+    #[command(hide = true)]
+    GenerateDocs {
+        /// Where: DIR/man/man1/ and DIR/completions/.
+        dir: PathBuf,
+    },
 }
 
 /// A failure: one line and its exit code.
 struct Fail(u8, String);
 
+fn cli_command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().version(support_metrics_linux::version::long_version(env!(
+        "CARGO_PKG_VERSION"
+    )))
+}
+
 fn main() -> ExitCode {
-    use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command()
-        .version(support_metrics_linux::version::long_version(env!(
-            "CARGO_PKG_VERSION"
-        )))
-        .get_matches();
+    use clap::FromArgMatches;
+    let matches = cli_command().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -407,6 +416,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 Err(ConsumeError::Config(e)) => Err(Fail(78, e)),
                 Err(ConsumeError::Unreachable(e) | ConsumeError::Store(e)) => Err(Fail(69, e)),
             }
+        }
+        Command::GenerateDocs { dir } => {
+            let written = support_metrics_linux::docs::generate(cli_command(), &dir)
+                .map_err(|e| Fail(73, format!("{}: {e}", dir.display())))?;
+            for path in written {
+                println!("{}", path.display());
+            }
+            Ok(())
         }
         Command::Report {
             database,

@@ -117,7 +117,7 @@ fn a_full_or_read_only_disk_gets_503_and_the_collector_recovers() {
     // Read-only (as after a file system error): `serve` refuses to start, naming the file
     // and the cause, and starts again once the disk is writable.
     disk.remount("ro");
-    let out = run_bounded(Command::new(BIN).args([
+    let out = run_bounded(Command::new(BIN.as_str()).args([
         "serve",
         "--listen",
         "127.0.0.1:0",
@@ -161,7 +161,7 @@ fn a_read_only_postgres_is_refused_at_start() {
             "ALTER DATABASE {name} SET default_transaction_read_only = on"
         ))
         .unwrap();
-    let out = run_bounded(Command::new(BIN).args([
+    let out = run_bounded(Command::new(BIN.as_str()).args([
         "serve",
         "--listen",
         "127.0.0.1:0",

@@ -123,7 +123,7 @@ fn produce(servers: &str, topic: &str, value: &[u8]) {
 }
 
 fn run(args: &[&str]) -> (i32, String) {
-    let out = Command::new(BIN).args(args).output().unwrap();
+    let out = Command::new(BIN.as_str()).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         format!(
@@ -260,7 +260,7 @@ fn kill_9_loses_nothing_answered(name: &str, db: &str) {
         "too few answered under load: {}",
         answered.len()
     );
-    let out = Command::new(BIN)
+    let out = Command::new(BIN.as_str())
         .args([
             "report",
             "--json",
@@ -466,7 +466,7 @@ fn agent_posts_over_https_to_the_collector_itself() {
     let (status, _) = c.post("/anon", anon(&token(77), now(), "3.7.0").as_bytes());
     assert_eq!(status, 0, "plain HTTP on the HTTPS port was answered");
     drop(c);
-    let out = Command::new(BIN)
+    let out = Command::new(BIN.as_str())
         .args(["report", "--json", "--database", &db])
         .output()
         .unwrap();

@@ -280,7 +280,12 @@ fn bad_settings_exit_with_their_codes() {
         "[[advisory]]\nid = \"A\"\nkafka = \"~3\"\nmessage = \"m\"\n",
     )
     .unwrap();
-    let run = |args: &[&str]| std::process::Command::new(BIN).args(args).output().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(BIN.as_str())
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let db = sqlite(&dir);
     let cases: [(Vec<&str>, i32, &str); 4] = [
         (
@@ -403,7 +408,7 @@ fn bad_settings_exit_with_their_codes() {
         "{err}"
     );
     // A host name is resolved.
-    let mut named = std::process::Command::new(BIN)
+    let mut named = std::process::Command::new(BIN.as_str())
         .args(["serve", "--listen", "localhost:0", "--database", &db])
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -444,21 +449,7 @@ fn stops_on_sigterm_and_refuses_a_newer_schema() {
             .0,
         200
     );
-    let pid = c.child.id().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = c.child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(c.terminate(Duration::from_secs(20)).code(), Some(0));
 
     let conn = rusqlite::Connection::open(dir.join("collector.db")).unwrap();
     conn.execute(
@@ -467,7 +458,7 @@ fn stops_on_sigterm_and_refuses_a_newer_schema() {
     )
     .unwrap();
     drop(conn);
-    let out = std::process::Command::new(BIN)
+    let out = std::process::Command::new(BIN.as_str())
         .args(["report", "--database", &db])
         .output()
         .unwrap();
@@ -495,7 +486,7 @@ fn import_refuses_what_is_not_a_file() {
         (fifo.as_path(), "not a regular file"),
         (dir.as_path(), "a directory"),
     ] {
-        let out = run_bounded(std::process::Command::new(BIN).args([
+        let out = run_bounded(std::process::Command::new(BIN.as_str()).args([
             "import",
             "--database",
             &db,
@@ -536,7 +527,7 @@ fn fleet_view_answers_only_to_fleet_from() {
     let c = Collector::start(&db, &dir, &[]);
     assert_eq!(c.fleet()["records"], 1);
     drop(c);
-    let out = std::process::Command::new(BIN)
+    let out = std::process::Command::new(BIN.as_str())
         .args(["serve", "--database", &db, "--fleet-from", "10.0.0.0/33"])
         .output()
         .unwrap();

@@ -30,7 +30,7 @@ fn printed(o: &Output) -> String {
 }
 
 fn consume(db: &str, group: &str, security: &[&str], runtime: &str) -> Output {
-    Command::new(BIN)
+    Command::new(BIN.as_str())
         .args(["consume", "--database", db, "--group", group])
         .args(security)
         .args(["--exit-at-end", "--runtime", runtime])

@@ -10,7 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_support-metrics-collector");
+/// The collector under test: this build's, or the one `SUPPORT_METRICS_COLLECTOR_BIN` names
+/// (`ci/dist` runs the suite against the shipped static binary).
+pub(crate) static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("SUPPORT_METRICS_COLLECTOR_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_support-metrics-collector").to_owned())
+});
 
 /// A database URL of each kind for test `name`: SQLite in `dir`, and a new PostgreSQL
 /// database.
@@ -48,6 +53,14 @@ pub(crate) struct Collector {
 impl Collector {
     /// `serve --listen 127.0.0.1:0 --database DB ARGS...`, once it listens.
     pub(crate) fn start(db: &str, dir: &Path, args: &[&str]) -> Collector {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--database", db];
+        all.extend_from_slice(args);
+        Collector::spawn(&all, dir)
+    }
+
+    /// The collector with the command line `args` (a `serve` that prints where it listens),
+    /// once it listens; its log in `dir`.
+    pub(crate) fn spawn(args: &[&str], dir: &Path) -> Collector {
         let log = dir.join(format!(
             "collector-{}.log",
             std::time::SystemTime::now()
@@ -55,8 +68,7 @@ impl Collector {
                 .unwrap()
                 .as_nanos()
         ));
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", db])
+        let mut child = Command::new(BIN.as_str())
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -111,6 +123,27 @@ impl Collector {
             std::thread::sleep(Duration::from_millis(20));
         }
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits at most `within` for it to exit: how it exited.
+    pub(crate) fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not stop on SIGTERM within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub(crate) fn kill(&mut self) {
@@ -206,7 +239,7 @@ pub(crate) fn customer(token: &str, ts: u64, customer_id: &str, cluster: &str, c
 
 /// The number of records in the database at `db`.
 pub(crate) fn stored(db: &str) -> i64 {
-    let out = Command::new(BIN)
+    let out = Command::new(BIN.as_str())
         .args(["report", "--json", "--database", db])
         .output()
         .unwrap();
