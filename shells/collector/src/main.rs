@@ -265,7 +265,6 @@ fn run(cli: Cli) -> Result<(), Fail> {
             let scheme = if tls.is_some() { "https" } else { "http" };
             let count = advisories.list.len();
             let store = open(&database)?;
-            let kind = store.kind();
             let reader = open(&database)?;
             let writer = writer(store)?;
             let runtime = support_metrics_collector::server::runtime()
@@ -287,7 +286,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                     },
                 );
                 eprintln!(
-                    "support-metrics-collector INFO listening on {scheme}://{bound} ({kind} {}; {count} advisories; addresses {})",
+                    "support-metrics-collector INFO listening on {scheme}://{bound} (database {}; {count} advisories; addresses {})",
                     describe(&database.database),
                     if full_addresses { "in full" } else { "truncated to /24 and /48" }
                 );

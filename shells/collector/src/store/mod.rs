@@ -123,14 +123,6 @@ impl Store {
             Store::Postgres(p) => p.count(),
         }
     }
-
-    /// `sqlite` or `postgres`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
-        }
-    }
 }
 
 /// A database URL fit to print: the password, if any, left out.
