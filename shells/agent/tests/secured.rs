@@ -231,6 +231,14 @@ fn sasl_ssl_scram_and_a_wrong_password() {
         stderr(&out)
     );
     assert_ne!(out.status.code(), Some(0));
+    // librdkafka's own reason, not "broker transport failure"; an operator must fix it, so
+    // the record waits a whole interval rather than hammering the broker with bad logins.
+    assert!(
+        stderr(&out).contains("the cluster refused it")
+            && stderr(&out).contains("SASL authentication error"),
+        "{}",
+        stderr(&out)
+    );
     let right = config(
         &dir,
         &format!(

@@ -3,8 +3,10 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use support_metrics_linux::client::Connection;
+use support_metrics_linux::kafka::LastError;
 use support_metrics_linux::secrets::client_error;
 
 use crate::BundleError;
@@ -73,17 +75,25 @@ pub fn read_topic(
     for (k, v) in &connection.settings {
         config.set(k, v);
     }
-    let consumer: BaseConsumer = config.create().map_err(|e| {
-        BundleError::Config(format!(
-            "cannot create the Kafka client: {}",
-            client_error(&e, &connection.settings, &connection.redactor)
-        ))
-    })?;
+    let consumer: BaseConsumer<LastError> = config
+        .create_with_context(LastError::default())
+        .map_err(|e| {
+            BundleError::Config(format!(
+                "cannot create the Kafka client: {}",
+                client_error(&e, &connection.settings, &connection.redactor)
+            ))
+        })?;
+    // A failure is told with librdkafka's error event (its reason says what a call's code does
+    // not: a refused password, an untrusted certificate), which waits for a poll; redacted, as
     // librdkafka's texts may echo settings.
-    let clean = |e: &dyn std::fmt::Display| connection.redactor.clean(&e.to_string());
+    let unreachable = |e: &KafkaError| {
+        let _ = consumer.poll(Duration::from_millis(100));
+        let (_, why) = consumer.context().explain(e, &connection.redactor);
+        BundleError::Unreachable(format!("{} ({why})", connection.servers))
+    };
     let metadata = consumer
         .fetch_metadata(None, left())
-        .map_err(|e| BundleError::Unreachable(format!("{} ({})", connection.servers, clean(&e))))?;
+        .map_err(|e| unreachable(&e))?;
     let topic = metadata
         .topics()
         .iter()
@@ -95,9 +105,7 @@ pub fn read_topic(
     for p in topic.partitions() {
         let (low, high) = consumer
             .fetch_watermarks(&source.topic, p.id(), left())
-            .map_err(|e| {
-                BundleError::Unreachable(format!("{} ({})", connection.servers, clean(&e)))
-            })?;
+            .map_err(|e| unreachable(&e))?;
         ranges.push((p.id(), low, high));
     }
     ranges.sort_unstable();

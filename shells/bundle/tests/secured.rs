@@ -107,7 +107,13 @@ fn command_config_and_derived_config_read_a_secured_topic() {
         "--runtime",
         "5",
     ]);
-    assert!(!out.status.success(), "{}", printed(&out));
+    // Exit 69 with librdkafka's reason, not "broker transport failure".
+    assert_eq!(out.status.code(), Some(69), "{}", printed(&out));
+    assert!(
+        printed(&out).contains("SASL authentication error"),
+        "{}",
+        printed(&out)
+    );
     assert!(
         !printed(&out).contains("Wr0ng-Pa55word"),
         "{}",

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::Message;
 use support_metrics_linux::client::Connection;
+use support_metrics_linux::kafka::LastError;
 
 use crate::record::{decode, Origin};
 use crate::writer::Writer;
@@ -55,30 +55,6 @@ pub enum ConsumeError {
     OutOfTime(Consumed),
 }
 
-/// Keeps librdkafka's last error: its reason says what a failed call's code does not (a
-/// refused password, an untrusted certificate).
-#[derive(Default)]
-struct LastError(std::sync::Mutex<Option<String>>);
-
-impl LastError {
-    fn take(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-impl ClientContext for LastError {
-    fn error(&self, error: KafkaError, reason: &str) {
-        let text = if reason.is_empty() {
-            error.to_string()
-        } else {
-            reason.to_owned()
-        };
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
-    }
-}
-
-impl ConsumerContext for LastError {}
-
 type Client = BaseConsumer<LastError>;
 
 /// Follows the topic until `stop` is set, or (with `exit_at_end`) the end is reached.
@@ -111,12 +87,9 @@ pub fn follow(
     let metadata = consumer
         .fetch_metadata(Some(&f.topic), Duration::from_secs(10))
         .map_err(|e| {
-            // Error events wait for a poll to be served.
+            // The error event that says why waits for a poll to be served.
             let _ = consumer.poll(Duration::from_millis(100));
-            let why = consumer
-                .context()
-                .take()
-                .map_or_else(|| clean(&e), |r| f.connection.redactor.clean(&r));
+            let (_, why) = consumer.context().explain(&e, &f.connection.redactor);
             ConsumeError::Unreachable(format!("{} ({why})", f.connection.servers))
         })?;
     let exists = metadata

@@ -34,16 +34,67 @@ pub const DEFAULTS: [(&str, &str); 1] = [("enable.metrics.push", "false")];
 /// Producer settings the operator cannot weaken.
 const FIXED: [(&str, &str); 2] = [("acks", "all"), ("enable.idempotence", "true")];
 
+/// librdkafka's error events since they were last taken. A call that fails for want of a
+/// usable connection says only "broker transport failure"; the event says why (a refused
+/// password, an untrusted certificate), so a failure is reported, and classified, with it.
+#[derive(Default)]
+pub struct LastError(Mutex<Option<(KafkaError, String)>>);
+
+impl LastError {
+    /// Keeps `error` and librdkafka's `reason`; "all brokers are down" does not replace the
+    /// event that says why they are.
+    pub fn record(&self, error: KafkaError, reason: &str) {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let all_down = error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown);
+        if all_down && slot.is_some() {
+            return;
+        }
+        let text = if reason.is_empty() {
+            error.to_string()
+        } else {
+            reason.to_owned()
+        };
+        *slot = Some((error, text));
+    }
+
+    /// The kept event, if any, and forgets it.
+    pub fn take(&self) -> Option<(KafkaError, String)> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// What made `failed` fail: the kept event when there is one (its error, for
+    /// classifying, and its reason), else `failed` itself. The reason is redacted.
+    pub fn explain(&self, failed: &KafkaError, redactor: &Redactor) -> (KafkaError, String) {
+        let (error, text) = self
+            .take()
+            .unwrap_or_else(|| (failed.clone(), failed.to_string()));
+        (error, redactor.clean(&text))
+    }
+}
+
+impl ClientContext for LastError {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.record(error, reason);
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for LastError {}
+
 /// The delivery report for the record being waited for. Each record carries a sequence
 /// number: a report for an earlier one (purged after its timeout, reported later) must not
-/// pass for the current one's.
+/// pass for the current one's. Error events are kept for the failure they explain.
 #[derive(Default)]
 struct Delivery {
     current: AtomicUsize,
     result: Mutex<Option<Result<(), KafkaError>>>,
+    last_error: LastError,
 }
 
-impl ClientContext for Delivery {}
+impl ClientContext for Delivery {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.last_error.record(error, reason);
+    }
+}
 
 impl ProducerContext for Delivery {
     type DeliveryOpaque = usize;
@@ -130,11 +181,21 @@ impl KafkaTopic {
     /// Makes sure the topic exists: 1 partition, replication min(3, live brokers), one-year
     /// retention. An existing topic with other settings is used, with one warning.
     fn ensure_topic(&mut self, timeout: Duration) -> Result<(), (TopicResult, String)> {
-        let metadata = self
-            .producer
-            .client()
-            .fetch_metadata(None, timeout)
-            .map_err(|e| (classify(&e), format!("{METADATA_FAILED}: {e}")))?;
+        // An event from before this call explains nothing about it.
+        self.producer.context().last_error.take();
+        let metadata = match self.producer.client().fetch_metadata(None, timeout) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                // The error event that says why waits for a poll to be served.
+                self.producer.poll(Duration::from_millis(100));
+                let (error, why) = self
+                    .producer
+                    .context()
+                    .last_error
+                    .explain(&e, &self.redactor);
+                return Err((classify(&error), format!("{METADATA_FAILED}: {why}")));
+            }
+        };
         if let Some(t) = metadata
             .topics()
             .iter()
