@@ -229,7 +229,9 @@ fn main() -> ExitCode {
             } else {
                 ""
             };
-            let _ = writeln!(std::io::stderr(), "{priority}support-metrics-agent: {err}");
+            let text = err.to_string();
+            let text = support_metrics_linux::log::printable(&text);
+            let _ = writeln!(std::io::stderr(), "{priority}support-metrics-agent: {text}");
             ExitCode::from(exit_code(&err))
         }
     }

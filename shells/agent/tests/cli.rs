@@ -168,6 +168,30 @@ fn warnings_and_redacted_proxy_in_table_and_json() {
     assert!(table.contains("Reporting: every 24 h: topic __confluent.support.metrics"));
 }
 
+/// A key holding a terminal escape (or any control character) is shown escaped, in the
+/// table and in the log: the file's bytes do not reach the terminal as they are.
+#[test]
+fn control_characters_in_keys_are_shown_escaped() {
+    let dir = scratch_dir("cli-control");
+    let path = write(
+        &dir,
+        "s.properties",
+        b"confluent.support.metrics.enable=true\nconfluent.support.fo\x1b[31mo=1\n",
+    );
+    let out = agent(&["config", "--config", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        table.contains(r"warning: line 2: unknown setting confluent.support.fo\u{1b}[31mo"),
+        "{table}"
+    );
+    assert!(!table.contains('\u{1b}'), "{table}");
+    let out = agent(&["preview", "--config", path.to_str().unwrap()]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains(r"confluent.support.fo\u{1b}[31mo"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log}");
+}
+
 #[test]
 fn invalid_setting_exits_78_naming_key_value_line() {
     let dir = scratch_dir("cli-invalid");

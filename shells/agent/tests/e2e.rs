@@ -403,3 +403,26 @@ fn vendor_notice_is_logged() {
         "{log}"
     );
 }
+
+/// The vendor's text is the endpoint's (or, over the plain-HTTP fallback, anyone's on the
+/// way): a line break in it cannot forge a log line, nor a terminal escape act on a reader.
+#[test]
+fn vendor_notice_cannot_forge_lines_or_drive_the_terminal() {
+    let http = TestServer::http();
+    http.answer(Answer::Status(
+        200,
+        r#"{"informationForUser":"Please upgrade\n2099-01-01T00:00:00.000Z support-metrics-agent ERROR forged\u001b[2J"}"#.into(),
+    ));
+    let site = Site::new("e2e-notice-forged", &format!("confluent.support.metrics.endpoint.secure=\nconfluent.support.metrics.endpoint.insecure={}\n", http.url("/anon")));
+    let out = site.once();
+    exit(&out, 0);
+    let log = stderr(&out);
+    assert!(
+        log.contains(
+            r"INFO message from the vendor: Please upgrade\n2099-01-01T00:00:00.000Z support-metrics-agent ERROR forged\u{1b}[2J"
+        ),
+        "{log}"
+    );
+    assert!(!log.lines().any(|l| l.starts_with("2099-")), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log}");
+}

@@ -5,6 +5,7 @@
 //! syslog priority, `<4>` for a warning, so `journalctl -p warning` finds it, and carries no
 //! time (the journal stamps it). Elsewhere each line starts with an RFC 3339 UTC timestamp.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::time::SystemTime;
 
@@ -37,8 +38,10 @@ impl Log {
         Log { threshold, journal }
     }
 
-    /// The line for `text` at `level`, as written.
+    /// The line for `text` at `level`, as written: one line, whatever `text` holds (see
+    /// [`printable`]).
     pub fn line(&self, level: Level, text: &str) -> String {
+        let text = printable(text);
         let (tag, priority) = match level {
             Level::Debug => ("DEBUG", 7),
             Level::Info => ("INFO", 6),
@@ -85,7 +88,46 @@ impl Log {
     }
 }
 
+/// `text` with every control character written as an escape (`\n`, `\u{1b}`, ...). Lines
+/// carry text from elsewhere (the vendor's answer, librdkafka's errors, a config file's
+/// keys): a line break in it would forge a log line of its own, and a terminal's escape
+/// sequences would act on whoever reads the log.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// `1 record`, `2 records`: counts in words for log lines and messages.
 pub fn count(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert!(matches!(
+            printable("Grüße, 3.7.0"),
+            Cow::Borrowed("Grüße, 3.7.0")
+        ));
+        // C0 (line breaks, tab, ESC), DEL, and C1 (U+009B is a one-character CSI).
+        assert_eq!(
+            printable("a\r\nb\tc\u{1b}[2J\u{7f}\u{9b}m"),
+            r"a\r\nb\tc\u{1b}[2J\u{7f}\u{9b}m"
+        );
+    }
 }

@@ -187,7 +187,7 @@ fn write_table(out: &mut impl Write, setup: &Setup) -> std::io::Result<()> {
         .chain(setup.version_warning().as_ref())
         .chain(setup.connection_notes())
     {
-        writeln!(out, "warning: {w}")?;
+        writeln!(out, "warning: {}", support_metrics_linux::log::printable(w))?;
     }
     Ok(())
 }
