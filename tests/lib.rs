@@ -31,6 +31,35 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Checks what `NAME generate-docs DIR` wrote (for packaging): a roff man page for `name` and
+/// for each of `subcommands` (`name-sub.1`), and the bash, zsh and fish completions. Returns
+/// the completions' texts.
+pub fn generated_docs(dir: &Path, name: &str, subcommands: &[&str]) -> Vec<String> {
+    let pages =
+        std::iter::once(name.to_owned()).chain(subcommands.iter().map(|s| format!("{name}-{s}")));
+    for page in pages {
+        let path = dir.join(format!("man/man1/{page}.1"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            text.starts_with(".ie \\n(.g .ds Aq") && text.contains(".TH"),
+            "{}",
+            path.display()
+        );
+    }
+    [
+        format!("{name}.bash"),
+        format!("_{name}"),
+        format!("{name}.fish"),
+    ]
+    .iter()
+    .map(|file| {
+        let path = dir.join("completions").join(file);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    })
+    .collect()
+}
+
 /// What `java.util.Properties.load` made of one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JavaResult {

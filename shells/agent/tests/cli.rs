@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use common::BIN;
 use serde_json::Value;
-use support_metrics_tests::{java_load_all, scratch_dir, systemd};
+use support_metrics_tests::{generated_docs, java_load_all, scratch_dir, systemd};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
@@ -473,25 +473,15 @@ fn man_pages_and_completions_generate() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for verb in [
-        "", "-run", "-once", "-preview", "-config", "-history", "-status", "-demo",
-    ] {
-        let page = dir.join(format!("man/man1/support-metrics-agent{verb}.1"));
-        let text =
-            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
-        assert!(
-            text.starts_with(".ie") || text.contains(".TH"),
-            "{}",
-            page.display()
-        );
-    }
-    for file in [
-        "support-metrics-agent.bash",
-        "_support-metrics-agent",
-        "support-metrics-agent.fish",
-    ] {
-        let text = std::fs::read_to_string(dir.join("completions").join(file)).unwrap();
-        assert!(text.contains("history"), "{file}");
+    let completions = generated_docs(
+        &dir,
+        "support-metrics-agent",
+        &[
+            "run", "once", "preview", "config", "history", "status", "demo",
+        ],
+    );
+    for text in completions {
+        assert!(text.contains("history"), "{text}");
     }
     // Hidden from --help: it is for packaging.
     let help = String::from_utf8(agent(&["--help"]).stdout).unwrap();

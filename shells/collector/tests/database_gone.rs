@@ -36,15 +36,6 @@ fn terminate_connections(db: &str) {
     }
 }
 
-/// Sends `sig` (`-STOP`, `-CONT`) to process `pid`; whether it could.
-fn signal(pid: i32, sig: &str) -> bool {
-    std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[test]
 fn the_collector_reconnects_when_postgres_closes_its_connections() {
     let dir = scratch_dir("postgres-gone");

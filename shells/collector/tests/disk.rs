@@ -68,6 +68,18 @@ fn post_all(c: &Collector, range: std::ops::Range<u64>, ts: u64) -> Vec<(u64, u1
 
 /// Records the full disk is offered: enough that the database must grow past the log's
 /// reused space.
+/// `serve` on `db`, which must refuse to start: how it exited (killed after 20 s if it
+/// started after all).
+fn serve_refused(db: &str) -> std::process::Output {
+    run_bounded(Command::new(BIN.as_str()).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        db,
+    ]))
+}
+
 const OFFERED: u64 = 2000;
 
 #[test]
@@ -117,13 +129,7 @@ fn a_full_or_read_only_disk_gets_503_and_the_collector_recovers() {
     // Read-only (as after a file system error): `serve` refuses to start, naming the file
     // and the cause, and starts again once the disk is writable.
     disk.remount("ro");
-    let out = run_bounded(Command::new(BIN.as_str()).args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &db,
-    ]));
+    let out = serve_refused(&db);
     // `report` only reads: it works there.
     let on_read_only = stored(&db);
     disk.remount("rw");
@@ -161,13 +167,7 @@ fn a_read_only_postgres_is_refused_at_start() {
             "ALTER DATABASE {name} SET default_transaction_read_only = on"
         ))
         .unwrap();
-    let out = run_bounded(Command::new(BIN.as_str()).args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--database",
-        &db,
-    ]));
+    let out = serve_refused(&db);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(69), "{err}");
     assert!(

@@ -127,12 +127,7 @@ impl Collector {
 
     /// Sends SIGTERM and waits at most `within` for it to exit: how it exited.
     pub(crate) fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
+        assert!(signal(self.child.id() as i32, "-TERM"));
         let deadline = std::time::Instant::now() + within;
         loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -250,6 +245,15 @@ pub(crate) fn stored(db: &str) -> i64 {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     v["records"].as_i64().unwrap()
+}
+
+/// Sends `sig` (`-TERM`, `-STOP`, `-CONT`) to process `pid`; whether it could.
+pub(crate) fn signal(pid: i32, sig: &str) -> bool {
+    Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Runs `cmd` to its end, for at most 20 s: a command that hangs (or a `serve` that starts
