@@ -29,6 +29,12 @@ fn demo_sends_a_record_and_writes_a_verifiable_bundle() {
         .expect("the record is printed");
     let v: Value = serde_json::from_str(record).unwrap();
     assert_eq!(v.as_object().unwrap().len(), 5, "{record}");
+    // No Kafka installation in the demo: said as the demo's fact, not warned about as if a
+    // broker's host were misconfigured.
+    assert_eq!(v["kafkaVersion"], "unknown", "{record}");
+    assert!(stdout.contains("\nKafka version: unknown ("), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(" WARN "), "{stderr}");
     assert!(
         stdout.contains("-> topic __confluent.support.metrics"),
         "{stdout}"

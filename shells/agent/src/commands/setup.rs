@@ -123,12 +123,17 @@ impl Setup {
     /// Logs the config's warnings, and a Kafka version that could not be found (the `config`
     /// command prints them itself).
     pub(crate) fn log_warnings(&self) {
+        self.log_config_warnings();
+        if let Some(w) = self.version_warning() {
+            self.log.warn(&w);
+        }
+    }
+
+    /// Logs the config's warnings and the client settings left out (not the Kafka version).
+    pub(crate) fn log_config_warnings(&self) {
         for w in &self.warnings {
             self.log
                 .warn(&format!("{}: {w}", self.file.path().display()));
-        }
-        if let Some(w) = self.version_warning() {
-            self.log.warn(&w);
         }
         for note in self.connection_notes() {
             self.log.warn(note);
