@@ -44,15 +44,19 @@ impl Checked {
 }
 
 /// Whether `bytes` are one of our records: at most [`MAX_RECORD_LEN`] bytes, JSON of exactly
-/// the anonymous or the customer record's keys with their types, a well-formed token, and
-/// broker settings the allowlist allows. Whitespace may surround it.
+/// the anonymous or the customer record's keys with their types, a well-formed token, no
+/// control character in any string, and broker settings the allowlist allows. Whitespace may
+/// surround it.
 pub fn check_record(bytes: &[u8]) -> Result<Checked, DecodeError> {
     if bytes.len() > MAX_RECORD_LEN {
         return Err(DecodeError::DecodeJson);
     }
     match OwnedAnonymousRecord::decode(bytes) {
-        // The anonymous shape with a bad token: say so, rather than that it is no shape.
-        Err(DecodeError::DecodeBadToken) => return Err(DecodeError::DecodeBadToken),
+        // The anonymous shape with a bad token or a control character: say so, rather than
+        // that it is no shape.
+        Err(e @ (DecodeError::DecodeBadToken | DecodeError::DecodeControlCharacter)) => {
+            return Err(e)
+        }
         Err(_) => {}
         Ok(r) => {
             return checked(
@@ -73,6 +77,17 @@ pub fn check_record(bytes: &[u8]) -> Result<Checked, DecodeError> {
         Some(c @ (CustomerClass::Test | CustomerClass::Customer)) => c,
         _ => return Err(DecodeError::DecodeJson),
     };
+    // The customer ID and the broker settings have stricter rules of their own.
+    let strings = [
+        Some(r.kafka_version.as_str()),
+        r.confluent_platform_version.as_deref(),
+        Some(r.cluster_id.as_str()),
+        Some(r.host.os.as_str()),
+        Some(r.host.arch.as_str()),
+    ];
+    if super::any_control(strings.into_iter().flatten()) {
+        return Err(DecodeError::DecodeControlCharacter);
+    }
     checked(
         r.timestamp,
         &r.broker_process_uuid,

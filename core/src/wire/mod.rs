@@ -55,6 +55,9 @@ pub enum DecodeError {
     DecodeBadToken,
     /// Bytes other than whitespace after the JSON object.
     DecodeTrailingBytes,
+    /// A string value holds a control character (C0, DEL or C1, raw or escaped): no record of
+    /// ours does, and a log line, terminal or database downstream must not get one.
+    DecodeControlCharacter,
 }
 
 impl fmt::Display for DecodeError {
@@ -65,11 +68,26 @@ impl fmt::Display for DecodeError {
             }
             DecodeError::DecodeBadToken => "brokerProcessUUID is not a UUIDv4",
             DecodeError::DecodeTrailingBytes => "bytes after the record",
+            DecodeError::DecodeControlCharacter => {
+                "a string in the record holds a control character"
+            }
         })
     }
 }
 
 impl core::error::Error for DecodeError {}
+
+/// Whether any of `strings` holds a control character (C0, DEL or C1).
+pub(crate) fn any_control<'a>(strings: impl IntoIterator<Item = &'a str>) -> bool {
+    strings.into_iter().any(|s| s.chars().any(char::is_control))
+}
+
+/// Whether `s` may stand in a record where a version or a cluster ID goes: at most
+/// [`MAX_VERSION_LEN`] bytes and no control character. The check refuses a record with any
+/// other, so a shell gives such a value from elsewhere (a broker's metadata) as unknown.
+pub fn is_plain(s: &str) -> bool {
+    s.len() <= MAX_VERSION_LEN && !any_control([s])
+}
 
 /// Exact length of `s` as a JSON string (quotes included), as serde-json-core writes it.
 pub(crate) fn json_str_len(s: &str) -> usize {

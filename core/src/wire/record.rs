@@ -141,7 +141,8 @@ impl AnonymousRecord<'_> {
 
 impl OwnedAnonymousRecord {
     /// Decodes one record. Whitespace may surround it; anything else is an error, as are
-    /// missing or unknown keys and a token that is not a UUIDv4.
+    /// missing or unknown keys, a token that is not a UUIDv4 and a version holding a control
+    /// character.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut scratch = [0u8; MAX_VERSION_LEN];
         let (record, used): (Self, usize) =
@@ -153,6 +154,13 @@ impl OwnedAnonymousRecord {
         debug_assert!(bytes[used..].iter().all(u8::is_ascii_whitespace));
         if !BrokerToken::is_token(&record.broker_process_uuid) {
             return Err(DecodeError::DecodeBadToken);
+        }
+        let versions = [
+            Some(record.kafka_version.as_str()),
+            record.confluent_platform_version.as_deref(),
+        ];
+        if super::any_control(versions.into_iter().flatten()) {
+            return Err(DecodeError::DecodeControlCharacter);
         }
         Ok(record)
     }

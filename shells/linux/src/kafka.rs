@@ -441,7 +441,12 @@ impl ReadCluster for ClusterInfo {
                 facts.replication_factor_histogram[bucket] += 1;
             }
         }
-        Ok((facts, self.client.client().fetch_cluster_id(timeout)))
+        // The broker's word: a cluster ID the record could not carry is unknown.
+        let id = self.client.client().fetch_cluster_id(timeout);
+        Ok((
+            facts,
+            id.filter(|id| support_metrics_core::wire::is_plain(id)),
+        ))
     }
 }
 

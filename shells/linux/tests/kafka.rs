@@ -151,3 +151,46 @@ fn existing_topic_with_other_settings_is_used() {
     }
     assert_eq!(read_all(&servers, "preexisting", 2).len(), 2);
 }
+
+/// A cluster ID a record could not carry (a control character, more than 64 bytes) is the
+/// broker's word, not ours: it is given as unknown, so the customer record still passes the
+/// check and is sent, rather than being refused after it was made. A real tansu broker, with
+/// the cluster ID it is started with.
+#[test]
+fn a_cluster_id_no_record_can_carry_is_unknown() {
+    use support_metrics_linux::customer::ReadCluster;
+    use support_metrics_linux::kafka::ClusterInfo;
+    use support_metrics_tests::secured::{free_port, tansu_bin};
+    let plain = "MkU3OEVBNTcwNTJENDM2Qk";
+    let long = "x".repeat(65);
+    for (id, want) in [
+        (plain, Some(plain)),
+        ("evil\u{1b}[2Jcluster", None),
+        ("two\nlines", None),
+        (long.as_str(), None),
+    ] {
+        let port = free_port();
+        let mut child = std::process::Command::new(tansu_bin())
+            .args(["broker", "--listener-url"])
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .args(["--storage-engine", "memory://tansu/", "--cluster-id", id])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start tansu (ci/tansu.sh install)");
+        let servers = format!("127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(&servers).is_err() {
+            assert!(std::time::Instant::now() < deadline, "tansu did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let info = ClusterInfo::new(&Connection::plaintext(&servers)).expect("client");
+        let read = info.read(Duration::from_secs(10));
+        let _ = child.kill();
+        let _ = child.wait();
+        let (_, got) = read.expect("metadata");
+        assert_eq!(got.as_deref(), want, "{id:?}");
+    }
+}

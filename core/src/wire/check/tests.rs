@@ -123,3 +123,56 @@ fn an_anonymous_record_with_a_bad_token_says_so() {
         Err(DecodeError::DecodeBadToken)
     );
 }
+
+/// A control character in any string of a record, escaped (`\u0000`, `\n`, `\u009b`) or raw
+/// (which JSON does not allow inside a string): not one of ours, and said so. Such a string
+/// would reach a reader's log or terminal, and PostgreSQL refuses a NUL in text.
+#[test]
+fn a_control_character_in_a_string_says_so() {
+    let mut buf = [0u8; 512];
+    let n = anonymous().encode(&mut buf).unwrap();
+    let anon = core::str::from_utf8(&buf[..n]).unwrap();
+    let cust = customer(&[("num.partitions", "3")]);
+    let cust = core::str::from_utf8(&cust).unwrap();
+    let mut cases = 0;
+    for control in [
+        r"\u0000",
+        r"\n",
+        r"\u001b[2J",
+        r"\u007f",
+        r"\u009b",
+        "\u{1}",
+        "\t",
+    ] {
+        for (text, value) in [
+            (anon, "3.7.0"),
+            (anon, "0.1.0"),
+            (cust, "3.7.0"),
+            (cust, "0.1.0"),
+            (cust, "MkU3OEVBNTcwNTJENDM2Qk"),
+            (cust, "linux"),
+            (cust, "x86_64"),
+        ] {
+            let bad = text.replacen(value, &std::format!("{value}{control}"), 1);
+            assert_eq!(
+                check_record(bad.as_bytes()),
+                Err(DecodeError::DecodeControlCharacter),
+                "{bad}"
+            );
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 49);
+    // Escapes of printable characters are still fine.
+    let escaped = anon.replacen("3.7.0", r"3.7\u002e0\/x", 1);
+    assert!(check_record(escaped.as_bytes()).is_ok());
+}
+
+#[test]
+fn plain_strings_are_what_a_record_can_carry() {
+    let long = "x".repeat(MAX_VERSION_LEN);
+    assert!(crate::wire::is_plain(&long) && crate::wire::is_plain("MkU3OEVBNTcwNTJENDM2Qk"));
+    for bad in [&*std::format!("{long}x"), "a\u{0}", "a\nb", "\u{9b}"] {
+        assert!(!crate::wire::is_plain(bad), "{bad:?}");
+    }
+}

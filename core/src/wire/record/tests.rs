@@ -70,12 +70,23 @@ fn encoded_len_matches_encoder() {
 
 #[test]
 fn round_trip_including_escapes() {
-    for kafka in ["3.7.0", "with \"quotes\" and \\", "tab\tnew\nline", "é€😀"] {
+    for kafka in ["3.7.0", "with \"quotes\" and \\", "é€😀\u{2028}"] {
         let r = record(kafka);
         let mut buf = [0u8; 512];
         let n = r.encode(&mut buf).unwrap();
         let back = OwnedAnonymousRecord::decode(&buf[..n]).unwrap();
         assert_eq!(back.as_record(), r);
+    }
+    // The encoder escapes control characters; the decoder refuses them all the same.
+    for kafka in ["tab\tnew\nline", "\u{0}", "\u{7f}", "\u{9b}"] {
+        let r = record(kafka);
+        let mut buf = [0u8; 512];
+        let n = r.encode(&mut buf).unwrap();
+        assert_eq!(
+            OwnedAnonymousRecord::decode(&buf[..n]),
+            Err(DecodeError::DecodeControlCharacter),
+            "{kafka:?}"
+        );
     }
 }
 

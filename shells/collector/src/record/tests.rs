@@ -41,3 +41,19 @@ fn not_records_are_refused_with_the_cores_reason() {
         Err(Reject::TooLarge)
     );
 }
+
+/// A control character in a record's string, escaped or raw, is refused with the core's
+/// reason (PostgreSQL would refuse a NUL in text, failing every record committed with it).
+#[test]
+fn control_characters_are_refused_with_the_cores_reason() {
+    for bad in [r"3.7\u0000", r"3.7\u001b[2J", "3.7\u{1}", r"3.7\n"] {
+        let body = anon().replace("3.7.0", bad);
+        assert_eq!(
+            decode(body.as_bytes(), Some("anon")),
+            Err(Reject::NotARecord(
+                "a string in the record holds a control character".into()
+            )),
+            "{body}"
+        );
+    }
+}
