@@ -143,7 +143,7 @@ pub fn follow(
                 if last_error_shown
                     .is_none_or(|t: Instant| t.elapsed() > Duration::from_secs(30)) =>
             {
-                eprintln!("support-metrics-collector WARN Kafka: {}", clean(&e));
+                crate::log("WARN", &format!("Kafka: {}", clean(&e)));
                 last_error_shown = Some(Instant::now());
             }
             Some(Err(_)) | None => {}
@@ -191,7 +191,7 @@ fn flush(
         // A failed commit is tried again at the next flush; re-reading is harmless anyway
         // (the record key).
         Err(e) => {
-            eprintln!("support-metrics-collector WARN cannot commit offsets: {e}");
+            crate::log("WARN", &format!("cannot commit offsets: {e}"));
             Ok(())
         }
     }

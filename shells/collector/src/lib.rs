@@ -17,6 +17,16 @@ pub mod store;
 pub mod tls;
 pub mod writer;
 
+/// Writes one log line to standard error, `support-metrics-collector LEVEL text`, with the
+/// control characters of `text` escaped: it may carry a database server's, a broker's or a
+/// file's words, and a line break or a terminal's escape sequence must not act on the reader.
+pub fn log(level: &str, text: &str) {
+    eprintln!(
+        "support-metrics-collector {level} {}",
+        support_metrics_linux::log::printable(text)
+    );
+}
+
 /// Seconds since the Unix epoch, now.
 pub fn now() -> i64 {
     std::time::SystemTime::now()

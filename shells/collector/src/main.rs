@@ -15,9 +15,10 @@ use support_metrics_collector::network::{self, Network};
 use support_metrics_collector::server::{router, serve, Limits, Settings};
 use support_metrics_collector::store::{describe, Store};
 use support_metrics_collector::writer::Writer;
-use support_metrics_collector::{fleet, now};
+use support_metrics_collector::{fleet, log, now};
 use support_metrics_core::config::DEFAULT_TOPIC;
 use support_metrics_linux::client::{connect, key_value, Setting};
+use support_metrics_linux::log::printable;
 use support_metrics_linux::properties_file::PropertiesFile;
 
 const AFTER_HELP: &str = "\
@@ -197,7 +198,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Fail(code, msg)) => {
-            eprintln!("support-metrics-collector: {msg}");
+            // The one error line; it may quote a file or a server: control characters escaped.
+            eprintln!("support-metrics-collector: {}", printable(&msg));
             ExitCode::from(code)
         }
     }
@@ -285,17 +287,20 @@ fn run(cli: Cli) -> Result<(), Fail> {
                         fleet_from,
                     },
                 );
-                eprintln!(
-                    "support-metrics-collector INFO listening on {scheme}://{bound} (database {}; {count} advisories; addresses {})",
-                    describe(&database.database),
-                    if full_addresses { "in full" } else { "truncated to /24 and /48" }
+                log(
+                    "INFO",
+                    &format!(
+                        "listening on {scheme}://{bound} (database {}; {count} advisories; addresses {})",
+                        describe(&database.database),
+                        if full_addresses { "in full" } else { "truncated to /24 and /48" }
+                    ),
                 );
                 let limits = Limits {
                     idle_timeout: Duration::from_secs(idle_timeout),
                     max_connections: max_connections as usize,
                 };
                 serve(listener, app, limits, tls, shutdown()).await;
-                eprintln!("support-metrics-collector INFO stopped");
+                log("INFO", "stopped");
                 Ok(())
             })
         }
@@ -306,7 +311,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 match import(&writer, path) {
                     Ok(done) => println!(
                         "{}: {} records, {} new, {} already stored{}",
-                        path.display(),
+                        printable(&path.display().to_string()),
                         done.records,
                         done.new,
                         done.records - done.new,
@@ -320,11 +325,14 @@ fn run(cli: Cli) -> Result<(), Fail> {
                         }
                     ),
                     Err(ImportError::Corrupt(e)) => {
-                        eprintln!("support-metrics-collector: {e}; nothing of it stored");
+                        eprintln!(
+                            "support-metrics-collector: {}; nothing of it stored",
+                            printable(&e)
+                        );
                         failed.get_or_insert(65);
                     }
                     Err(ImportError::Unreadable(e)) => {
-                        eprintln!("support-metrics-collector: {e}");
+                        eprintln!("support-metrics-collector: {}", printable(&e));
                         failed.get_or_insert(66);
                     }
                     Err(ImportError::Store(e)) => return Err(Fail(69, e)),
@@ -364,7 +372,7 @@ fn run(cli: Cli) -> Result<(), Fail> {
             let connection =
                 connect(file.as_ref(), servers.as_deref(), extra).map_err(|e| Fail(78, e))?;
             for note in &connection.notes {
-                eprintln!("support-metrics-collector WARN {note}");
+                support_metrics_collector::log("WARN", note);
             }
             let topic = topic.unwrap_or_else(|| DEFAULT_TOPIC.to_owned());
             let writer = writer(open(&database)?)?;
@@ -373,9 +381,12 @@ fn run(cli: Cli) -> Result<(), Fail> {
                 signal_hook::flag::register(signal, Arc::clone(&stop))
                     .map_err(|e| Fail(70, format!("cannot handle signals: {e}")))?;
             }
-            eprintln!(
-                "support-metrics-collector INFO following topic {topic} on {} ({}) as group {group}",
-                connection.servers, connection.security
+            log(
+                "INFO",
+                &format!(
+                    "following topic {topic} on {} ({}) as group {group}",
+                    connection.servers, connection.security
+                ),
             );
             let runtime = runtime
                 .or(exit_at_end.then_some(60))

@@ -120,7 +120,7 @@ pub async fn serve(
                 Ok(a) => a,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, do not spin.
-                    eprintln!("support-metrics-collector WARN cannot accept a connection: {e}");
+                    crate::log("WARN", &format!("cannot accept a connection: {e}"));
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -277,7 +277,7 @@ async fn receive(
         )
             .into_response(),
         Err(e) => {
-            eprintln!("support-metrics-collector ERROR cannot store a record: {e}");
+            crate::log("ERROR", &format!("cannot store a record: {e}"));
             reject(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the record could not be stored; try again later",
@@ -348,7 +348,7 @@ async fn compute(app: &App, addr: SocketAddr) -> Result<fleet::Fleet, Response> 
     match job.await {
         Ok(Ok(f)) => Ok(f),
         Ok(Err(e)) => {
-            eprintln!("support-metrics-collector ERROR cannot read the fleet: {e}");
+            crate::log("ERROR", &format!("cannot read the fleet: {e}"));
             Err(reject(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the database cannot be read; see the collector's log",

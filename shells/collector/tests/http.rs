@@ -352,6 +352,27 @@ fn bad_settings_exit_with_their_codes() {
         assert!(err.contains(text), "{args:?}: {err}");
         assert!(!err.contains("hunter2"), "{err}");
     }
+    // The error line quotes the file: a terminal's escape sequence in it is written escaped,
+    // and the line stays one line.
+    let escape = dir.join("escape.toml");
+    std::fs::write(&escape, "latest = \"7.9.1\"\n\u{1b}[2J = 3\n").unwrap();
+    let out = run(&[
+        "report",
+        "--database",
+        &db,
+        "--advisories",
+        escape.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("escape.toml") && err.contains(r"\u{1b}[2J"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}') && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
     // An advisories "file" that is a FIFO, or huge: refused at once, not read forever.
     let fifo = dir.join("advisories.fifo");
     assert!(std::process::Command::new("mkfifo")

@@ -88,10 +88,7 @@ impl Postgres {
         if self.client.is_closed() {
             let url = self.url.clone();
             self.client = self.config.connect(NoTls).map_err(err(&url))?;
-            eprintln!(
-                "support-metrics-collector INFO reconnected to {}",
-                describe(&url)
-            );
+            crate::log("INFO", &format!("reconnected to {}", describe(&url)));
         }
         Ok(&mut self.client)
     }
