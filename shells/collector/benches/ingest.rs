@@ -11,6 +11,9 @@
 //! the do-nothing server). That is the floor for any server that answers 2xx only for what is
 //! on disk.
 //!
+//! Last, SQLite alone through the collector's store, fed by no server, in commits of 18 rows
+//! (the size the load makes) and of 64: what the one writer takes here.
+//!
 //! `cargo bench -p support-metrics-collector --bench ingest` (`ci/bench collector`).
 //! `SUPPORT_METRICS_BENCH_SECS` sets the seconds per phase (default 3; three rounds of each).
 
@@ -102,9 +105,54 @@ fn main() {
         floor_rate / null_rate,
         null_p99.as_secs_f64() * 1e3,
     );
+    // What bounds the collector here: its one writer's commits. SQLite alone, fed by no
+    // server, in commits of the size the load makes (about 18 rows) and of all 64 clients.
+    let alone: Vec<String> = [18, 64]
+        .iter()
+        .map(|&g| format!("{:.0}/s in commits of {g}", storage_alone(&dir, g)))
+        .collect();
+    println!(
+        "   SQLite alone (one writer, synchronous=FULL, random tokens): {}",
+        alone.join(", ")
+    );
     let wal = std::fs::metadata(dir.join("bench.db-wal")).map_or(0, |m| m.len());
     eprintln!("write-ahead log at the end: {} MiB", wal >> 20);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Rows per second into a fresh SQLite database through the collector's store, committed
+/// `group` rows at a time, every row with a random token and the same second (as under load).
+fn storage_alone(dir: &std::path::Path, group: usize) -> f64 {
+    use support_metrics_collector::record::{decode, Origin};
+    const ROWS: usize = 20_000;
+    let url = format!("sqlite:{}", dir.join(format!("alone-{group}.db")).display());
+    let mut store = Store::open(&url).unwrap();
+    let mut rng = support_metrics_core::rand::Rng::new(group as u64);
+    let now = support_metrics_collector::now();
+    let rows: Vec<_> = (0..ROWS)
+        .map(|_| {
+            let (a, b) = (rng.next_u64(), rng.next_u64());
+            let body = format!(
+                r#"{{"timestamp":{now},"kafkaVersion":"3.7.0","confluentPlatformVersion":null,"brokerProcessUUID":"{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}","collectorState":2}}"#,
+                a >> 32,
+                (a >> 16) & 0xffff,
+                a & 0xfff,
+                b >> 52,
+                b & 0xffff_ffff_ffff
+            );
+            let origin = Origin {
+                via: "http",
+                component: None,
+                remote: Some("127.0.0.0/24".to_owned()),
+            };
+            (decode(body.as_bytes(), Some("anon")).unwrap(), origin)
+        })
+        .collect();
+    let started = Instant::now();
+    for chunk in rows.chunks(group) {
+        store.insert(chunk, now).unwrap();
+    }
+    ROWS as f64 / started.elapsed().as_secs_f64()
 }
 
 /// The durability floor: each group of bodies is written to `path` with `O_DSYNC` before the
