@@ -8,7 +8,7 @@ pub mod zk;
 
 pub use read::{read_topic, Progress, Records, Source};
 pub use zipfile::{
-    absolute, default_file_name, inspect, read_verified, regular_file, verify, write_bundle,
+    absolute, default_file_name, each_verified, inspect, regular_file, verify, write_bundle,
     Summary,
 };
 

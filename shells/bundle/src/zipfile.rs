@@ -241,21 +241,24 @@ fn read_entry(entry: &mut impl Read, name: &str) -> Result<Vec<u8>, BundleError>
 
 /// Checks every entry against the manifest: same names, same count, same SHA-256.
 pub fn verify(path: &Path) -> Result<Summary, BundleError> {
-    let (manifest, seen) = check_entries(path, |_, _| {})?;
+    each_verified(path, |_, _| {})
+}
+
+/// Hands every entry of a bundle, with its bytes, to `each` in entry order, an entry at a
+/// time (memory stays bounded however many entries a bundle holds), each checked against the
+/// manifest first; then checks the count. Call [`verify`] before when nothing may be used
+/// from a bundle that does not match as a whole.
+pub fn each_verified(
+    path: &Path,
+    each: impl FnMut(String, Vec<u8>),
+) -> Result<Summary, BundleError> {
+    let (manifest, seen) = check_entries(path, each)?;
     let partitions = manifest["partitions"].as_array().map_or(0, Vec::len);
     Ok(Summary {
         records: seen,
         partitions,
         skipped: manifest_skipped(&manifest),
     })
-}
-
-/// Every entry of a bundle with its bytes, in entry order, once all of them match the
-/// manifest (as [`verify`] checks): nothing is returned from a bundle that does not.
-pub fn read_verified(path: &Path) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
-    let mut entries = Vec::new();
-    check_entries(path, |name, bytes| entries.push((name, bytes)))?;
-    Ok(entries)
 }
 
 /// Reads every entry in bounded memory, checks its SHA-256 against the manifest and hands it

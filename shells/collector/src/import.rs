@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use support_metrics_bundle::{read_verified, BundleError};
+use support_metrics_bundle::{each_verified, verify, BundleError};
 
 use crate::record::{decode, Origin};
 use crate::writer::Writer;
@@ -34,16 +34,24 @@ pub enum ImportError {
     Store(String),
 }
 
-/// Imports one bundle.
+/// Imports one bundle. It is read twice, an entry at a time: first the whole of it against
+/// its manifest (nothing of a bundle that does not match is stored), then again to store its
+/// records in batches. Memory stays bounded however many entries it holds: a hostile bundle's
+/// entries can inflate to gigabytes.
 pub fn import(writer: &Writer, path: &Path) -> Result<Imported, ImportError> {
-    let entries = read_verified(path).map_err(|e| match e {
+    let bundle_error = |e| match e {
         BundleError::Corrupt(why) => ImportError::Corrupt(format!("{}: {why}", path.display())),
         other => ImportError::Unreadable(other.to_string()),
-    })?;
+    };
+    verify(path).map_err(bundle_error)?;
     let mut done = Imported::default();
     let mut batch = Vec::with_capacity(BATCH);
-    for (_, bytes) in &entries {
-        match decode(bytes, None) {
+    let mut failed = None;
+    each_verified(path, |_, bytes| {
+        if failed.is_some() {
+            return;
+        }
+        match decode(&bytes, None) {
             Ok(row) => {
                 done.records += 1;
                 batch.push((
@@ -58,8 +66,15 @@ pub fn import(writer: &Writer, path: &Path) -> Result<Imported, ImportError> {
             Err(_) => done.foreign += 1,
         }
         if batch.len() == BATCH {
-            done.new += store(writer, &mut batch)?;
+            match store(writer, &mut batch) {
+                Ok(new) => done.new += new,
+                Err(e) => failed = Some(e),
+            }
         }
+    })
+    .map_err(bundle_error)?;
+    if let Some(e) = failed {
+        return Err(e);
     }
     done.new += store(writer, &mut batch)?;
     Ok(done)
